@@ -1,0 +1,291 @@
+"""The ``gift`` command line: ``gift eval``, ``gift teacher train``, ``gift distill``, ``gift results``,
+``gift bench``, ``gift list``. Every subcommand has ``--help``; long work shows a progress bar and
+ends with a one-line summary."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Callable
+
+from .registry import Registry
+
+COMMANDS: Registry[tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = Registry(
+    "command"
+)
+
+
+def command(name: str, help: str):
+    """Register ``add_arguments`` (decorated) together with its ``run`` via ``.runner``."""
+
+    def wrap(add_arguments):
+        def set_runner(run):
+            COMMANDS.register(name)((add_arguments, run, help))
+            return run
+
+        add_arguments.runner = set_runner
+        return add_arguments
+
+    return wrap
+
+
+def parse_kv(items: list[str] | None) -> dict:
+    """``["T=4", "t2_scale=true"]`` -> ``{"T": 4, "t2_scale": True}`` (values parsed as JSON when possible)."""
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SystemExit(f"error: expected KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+# ------------------------------------------------------------------------------------------ eval
+
+
+def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    from .protocol import LABEL_SOURCES, list_optimizers
+
+    g = p.add_argument_group("data")
+    g.add_argument("distilled", help="distilled set: an image folder, data.pt, a DATM folder (images.pt, labels.pt, lr.pt), a res_*.pt, or a folder written by `gift distill`")
+    g.add_argument("--dataset", help="test dataset name (default: read from the distilled set's metadata)")
+    g.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
+    g = p.add_argument_group("labels")
+    g.add_argument("--teacher", help="teacher checkpoint from `gift teacher train`; relabels every augmented batch online")
+    g.add_argument("--label-source", default="auto", choices=LABEL_SOURCES,
+                   help="teacher: online relabelling; stored: the set's soft labels (DATM); hard: class labels only; auto: teacher if given, else stored, else hard (default)")
+    g.add_argument("--loss", default="gift", help="label loss by name (see `gift list losses`; default gift)")
+    g.add_argument("--loss-arg", action="append", metavar="KEY=VALUE", help="loss hyperparameter, e.g. --loss-arg T=4 (repeatable)")
+    g = p.add_argument_group("student and optimisation")
+    g.add_argument("--model", default="convnet3", help="student network (see `gift list models`; default convnet3)")
+    g.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="model option, e.g. --model-arg norm=instance (repeatable)")
+    g.add_argument("--optimizer", default="adamw", choices=list_optimizers(),
+                   help="adamw (default: lr 1e-3, wd 1e-4, the authors' code), adam (same numbers, coupled L2 decay), sgd (lr 0.01, momentum 0.9, wd 5e-4)")
+    g.add_argument("--lr", type=float, help="learning rate (default: the optimizer's)")
+    g.add_argument("--weight-decay", type=float, help="weight decay (default: the optimizer's)")
+    g.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
+    g.add_argument("--use-learned-lr", action="store_true", help="train with the set's learned lr (DATM lr.pt)")
+    g.add_argument("--epochs", type=int, default=1000, help="training epochs (default 1000; the authors use 300 on ImageNet-1K)")
+    g.add_argument("--batch-size", type=int, help="batch size (default: the authors' rule from the set size: <=10→10, <=500→50, <=20000→100, else 200)")
+    g.add_argument("--num-checkpoints", type=int, default=4, help="test accuracy every E/N epochs (default 4)")
+    g.add_argument("--augment", default="dsa", help="dsa (authors' DSA, default), dsa_single (MTT/DATM one-op DSA) or none")
+    g.add_argument("--factor", type=int, default=1, help="RandomFactorResizedCrop factor (default 1 = off)")
+    g.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="one student per seed (default 0 1 2)")
+    g = p.add_argument_group("execution")
+    g.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 autocast where the hardware is fast at it (default); fp32: the plain path")
+    g.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1 ...")
+    g.add_argument("--store", help="results store folder: reuse stored seeds, save new ones")
+    g.add_argument("--output", help="write the full record as JSON here")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    import torch
+    import torch.distributed as dist
+
+    from .data import load_dataset, load_distilled
+    from .evaluate import evaluate
+    from .protocol import EvalConfig
+    from .results import ResultsStore
+    from .teachers import load_teacher
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    device = args.device
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() and device != "cpu" else "gloo"
+        dist.init_process_group(backend)
+        if backend == "nccl":
+            device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+            torch.cuda.set_device(device)
+        elif device == "auto":
+            device = "cpu"
+    rank = dist.get_rank() if dist.is_initialized() else 0
+
+    distilled = load_distilled(args.distilled)
+    dataset = args.dataset or distilled.meta.get("dataset")
+    if not dataset:
+        raise SystemExit("error: the distilled set does not say which dataset it comes from; pass --dataset")
+    test = load_dataset(dataset, "test", root=args.data_root)
+    teacher = None
+    if args.teacher:
+        teacher = load_teacher(args.teacher, dataset=dataset, num_classes=test.num_classes)
+    zca = None
+    if distilled.space == "zca":
+        from .data import zca_for_dataset
+
+        zca = zca_for_dataset(dataset, root=args.data_root, eps=distilled.meta.get("zca_eps", 0.1))
+    config = EvalConfig(
+        model=args.model, model_kwargs=parse_kv(args.model_arg), loss=args.loss,
+        loss_kwargs=parse_kv(args.loss_arg), label_source=args.label_source,
+        optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay, momentum=args.momentum,
+        epochs=args.epochs, batch_size=args.batch_size, num_checkpoints=args.num_checkpoints,
+        augment=args.augment, factor=args.factor, seeds=tuple(args.seeds), precision=args.precision,
+        use_learned_lr=args.use_learned_lr,
+    )
+    store = ResultsStore(args.store) if args.store and world == 1 else None
+    result = evaluate(
+        distilled, test, config, teacher=teacher, zca=zca, device=device, store=store,
+        show_progress=not args.no_progress,
+    )
+    if rank == 0:
+        if args.output:
+            result.save_json(args.output)
+        ranks = f" on {world} processes" if world > 1 else ""
+        print(f"{os.path.basename(os.path.normpath(args.distilled))} [{config.model}]{ranks} {result.line()}")
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0
+
+
+command("eval", "train students on a distilled set under the paper's protocol and report test accuracy")(
+    add_eval_arguments
+).runner(run_eval)
+
+
+# --------------------------------------------------------------------------------------- teacher
+
+
+def add_teacher_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="teacher_command", required=True, metavar="{train,info}")
+    t = sub.add_parser("train", help="train a teacher (observer) model from scratch on the real training set",
+                       description="Recipe: SGD (Nesterov, momentum 0.9, wd 5e-4 on weights), 1 warm-up epoch then cosine decay, random crop + flip, cross-entropy.")
+    t.add_argument("--dataset", default="cifar10", help="dataset name (default cifar10)")
+    t.add_argument("--model", default="convnet3", help="architecture (default convnet3)")
+    t.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="model option, e.g. --model-arg norm=instance")
+    t.add_argument("--epochs", type=int, default=30, help="training epochs (default 30)")
+    t.add_argument("--batch-size", type=int, default=256, help="batch size (default 256)")
+    t.add_argument("--lr", type=float, default=0.05, help="peak learning rate (default 0.05)")
+    t.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    t.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
+    t.add_argument("--device", default="auto")
+    t.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
+    t.add_argument("--output", "-o", required=True, help="where to save the teacher (.pt)")
+    t.add_argument("--no-progress", action="store_true")
+    i = sub.add_parser("info", help="print a saved teacher's metadata")
+    i.add_argument("path")
+
+
+def run_teacher(args: argparse.Namespace) -> int:
+    from .teachers import TeacherConfig, save_teacher, teacher_meta, train_teacher
+
+    if args.teacher_command == "info":
+        meta = teacher_meta(args.path)
+        meta.pop("classes", None)
+        print(json.dumps(meta, indent=2))
+        return 0
+    from .data import load_dataset
+
+    config = TeacherConfig(
+        dataset=args.dataset, model=args.model, model_kwargs=parse_kv(args.model_arg), epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, seed=args.seed, precision=args.precision,
+    )
+    train = load_dataset(args.dataset, "train", root=args.data_root)
+    test = load_dataset(args.dataset, "test", root=args.data_root)
+    model, meta = train_teacher(config, train, test, device=args.device, show_progress=not args.no_progress)
+    save_teacher(model, meta, args.output)
+    print(f"teacher {meta['id']}: test accuracy {meta['test_accuracy']:.2f}% "
+          f"({meta['provenance']['wall_time_s']:.0f} s) -> {args.output}")
+    return 0
+
+
+command("teacher", "train or inspect teacher (observer) models")(add_teacher_arguments).runner(run_teacher)
+
+
+# --------------------------------------------------------------------------------------- results
+
+
+def add_results_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", help="results folder (default: results/ of the repository or $GIFT_RESULTS_DIR)")
+    p.add_argument("--kind", help="only this kind of record (e.g. eval, teacher)")
+
+
+def run_results(args: argparse.Namespace) -> int:
+    from .results import ResultsStore
+
+    store = ResultsStore(args.store)
+    count = 0
+    for rec in store.records(args.kind):
+        count += 1
+        spec, res, prov = rec["spec"], rec["result"], rec["provenance"]
+        cfg = spec.get("config", {})
+        data = spec.get("data", {})
+        name = data.get("recipe", {}).get("method") if isinstance(data.get("recipe"), dict) else data.get("content")
+        acc = res.get("best")
+        print(f"{rec['kind']:6s} {rec['key']}  {str(name):12s} {cfg.get('model', ''):18s} {cfg.get('loss', ''):10s} "
+              f"seed {spec.get('seed', '-')}  best {acc if acc is None else f'{acc:.2f}'}  "
+              f"{prov.get('date', '')}  {prov.get('device', '')}")
+    print(f"{count} record(s) in {store.root}")
+    return 0
+
+
+command("results", "list the runs stored in the results store")(add_results_arguments).runner(run_results)
+
+
+# ------------------------------------------------------------------------------------------ list
+
+
+def add_list_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("what", choices=["losses", "models", "optimizers", "datasets", "augmentations", "distillers"])
+
+
+def run_list(args: argparse.Namespace) -> int:
+    import importlib
+
+    sources = {
+        "losses": ("gift.losses", "list_losses"),
+        "models": ("gift.models", "list_models"),
+        "optimizers": ("gift.protocol", "list_optimizers"),
+        "datasets": ("gift.data", "list_datasets"),
+        "augmentations": ("gift.augment", "list_augmentations"),
+        "distillers": ("gift.distill", "list_distillers"),
+    }
+    module, fn = sources[args.what]
+    print("\n".join(getattr(importlib.import_module(module), fn)()))
+    return 0
+
+
+command("list", "list registered losses, models, optimizers, datasets, augmentations or distillers")(
+    add_list_arguments
+).runner(run_list)
+
+
+# ------------------------------------------------------------------------------------------ main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="gift", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"gift {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS.names():
+        add_arguments, _, help_text = COMMANDS.get(name)
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _register_optional_commands()
+    args = build_parser().parse_args(argv)
+    _, run, _ = COMMANDS.get(args.command)
+    try:
+        return run(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"gift {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _register_optional_commands() -> None:
+    """Subcommands defined next to their modules (distill, bench) register on import."""
+    import importlib
+
+    for module in ("gift.distill.cli", "gift.bench"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise

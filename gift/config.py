@@ -1,0 +1,38 @@
+"""Configs are dataclasses that reject unknown keys, so a typo in a sweep never silently runs the
+default setting."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any, Mapping, TypeVar
+
+C = TypeVar("C")
+
+
+def config_from_dict(cls: type[C], values: Mapping[str, Any]) -> C:
+    """Build dataclass ``cls`` from a mapping; unknown keys are an error that lists the valid ones."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise ValueError(
+            f"unknown {cls.__name__} key(s) {unknown}; valid keys are: {', '.join(names)}"
+        )
+    return cls(**dict(values))
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a (possibly nested) dataclass; tuples become lists."""
+    return json.loads(json.dumps(dataclasses.asdict(config), default=_jsonable))
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def config_hash(obj: Mapping[str, Any], length: int = 16) -> str:
+    """Stable hash of a JSON-ready mapping (sorted keys), used as the key of a stored result."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_jsonable)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]

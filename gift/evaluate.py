@@ -1,0 +1,177 @@
+"""Evaluate a distilled set: train students with several seeds under the protocol and report the
+authors' number (mean ± population std of the best checkpoint) and the final-epoch accuracy."""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .engine import TestTensors, TrainTensors, train_student
+from .protocol import EvalConfig, resolved_hparams
+from .results import ResultsStore, provenance
+from .utils import atomic_write_json, resolve_device
+
+
+@dataclass
+class EvalResult:
+    """A plain record: the config, every seed's checkpoints, summary statistics and wall time."""
+
+    config: dict
+    hparams: dict
+    runs: list[dict]
+    data: dict = field(default_factory=dict)
+    teacher: dict | None = None
+
+    @property
+    def best(self) -> list[float]:
+        return [r["best"] for r in self.runs]
+
+    @property
+    def final(self) -> list[float]:
+        return [r["final"] for r in self.runs]
+
+    def summary(self) -> dict[str, float]:
+        """Mean and population std (ddof 0, as the authors' ``np.std``) over seeds."""
+        best, final = np.array(self.best), np.array(self.final)
+        return {
+            "best_mean": float(best.mean()), "best_std": float(best.std()),
+            "final_mean": float(final.mean()), "final_std": float(final.std()),
+            "seeds": len(self.runs),
+            "wall_time_s": float(sum(r["wall_time_s"] for r in self.runs)),
+        }
+
+    def line(self) -> str:
+        s = self.summary()
+        return (
+            f"{self.config['loss']}: best {s['best_mean']:.2f} ± {s['best_std']:.2f}  "
+            f"final {s['final_mean']:.2f} ± {s['final_std']:.2f}  "
+            f"({s['seeds']} seeds, {s['wall_time_s']:.0f} s)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "summary": self.summary()}
+
+    def save_json(self, path) -> None:
+        atomic_write_json(path, self.to_dict())
+
+
+def tensor_fingerprint(*tensors: torch.Tensor | None) -> str:
+    """sha256 of the raw bytes of the given tensors (None skipped), 16 hex digits."""
+    h = hashlib.sha256()
+    for t in tensors:
+        if t is not None:
+            h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def distilled_identity(distilled) -> dict:
+    """How a stored result names its data: the set's recipe when it has one (so results survive a
+    regeneration that differs in the last bit on another machine), else a content hash."""
+    meta = dict(getattr(distilled, "meta", {}) or {})
+    if "recipe" in meta:
+        return {"recipe": meta["recipe"]}
+    return {
+        "content": tensor_fingerprint(distilled.images, distilled.labels, distilled.soft_labels),
+        "format": meta.get("format"),
+    }
+
+
+def teacher_identity(teacher: nn.Module | None) -> dict | None:
+    if teacher is None:
+        return None
+    meta = getattr(teacher, "gift_meta", {}) or {}
+    if "id" in meta:
+        return {"id": meta["id"]}
+    state = [v for _, v in sorted(teacher.state_dict().items())]
+    return {"content": tensor_fingerprint(*state)}
+
+
+def make_train_tensors(distilled, mean, std) -> TrainTensors:
+    """Pixel-space sets are normalised with the dataset's mean/std; ZCA-space sets are used as is."""
+    images = distilled.images.float()
+    if distilled.space == "pixel":
+        m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+        s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+        images = (images - m) / s
+    elif distilled.space != "zca":
+        raise ValueError(f"unknown image space {distilled.space!r}; expected 'pixel' or 'zca'")
+    return TrainTensors(images, distilled.labels.long(), distilled.num_classes, distilled.soft_labels, distilled.lr)
+
+
+def make_test_tensors(test, space: str, zca=None) -> TestTensors:
+    from .data import prepare_test_set
+
+    if space == "zca" and zca is None:
+        raise ValueError(
+            "this distilled set lives in ZCA space: pass zca= fitted on the real training images, "
+            "e.g. gift.data.fit_zca(gift.data.load_dataset(name, 'train'))"
+        )
+    images, labels = prepare_test_set(test, space, zca=zca)
+    return TestTensors(images, labels)
+
+
+def evaluate(
+    distilled,
+    test,
+    config: EvalConfig | None = None,
+    *,
+    teacher: nn.Module | None = None,
+    zca=None,
+    device: str | torch.device = "auto",
+    store: ResultsStore | None = None,
+    data_id: dict | None = None,
+    show_progress: bool = True,
+) -> EvalResult:
+    """Evaluate ``distilled`` (a ``gift.data.DistilledSet``) on ``test`` (a ``gift.data.ImageDataset``).
+
+    With ``store``, each seed's run is looked up first and trained only when missing, then saved
+    with its provenance as soon as it finishes (so a long sweep can be stopped and resumed)."""
+    config = config or EvalConfig()
+    device = resolve_device(device)
+    if distilled.num_classes != test.num_classes:
+        raise ValueError(
+            f"the distilled set has {distilled.num_classes} classes but the test set "
+            f"{test.name!r} has {test.num_classes}; evaluate it on its own dataset"
+        )
+    data_id = data_id or distilled_identity(distilled)
+    t_id = teacher_identity(teacher) if config.label_source in ("auto", "teacher") else None
+    hparams = resolved_hparams(config, len(distilled.labels), distilled.lr)
+    base_spec = {
+        "config": {k: v for k, v in config.to_dict().items() if k != "seeds"},
+        "data": data_id,
+        "teacher": t_id,
+        "test": {"dataset": test.name, "split": test.split, "size": int(len(test.labels))},
+    }
+    train_tensors = test_tensors = None
+    runs: list[dict] = []
+    for seed in config.seeds:
+        spec = {**base_spec, "seed": seed}
+
+        def run_seed():
+            nonlocal train_tensors, test_tensors
+            if train_tensors is None:
+                train_tensors = make_train_tensors(distilled, test.mean, test.std)
+                test_tensors = make_test_tensors(test, distilled.space, zca)
+            start = time.perf_counter()
+            run = train_student(
+                train_tensors, test_tensors, config, seed, teacher=teacher, device=device,
+                show_progress=show_progress,
+            )
+            return asdict(run), provenance(device, time.perf_counter() - start)
+
+        if store is None:
+            result, prov = run_seed()
+            runs.append({**result, "provenance": prov})
+        else:
+            record = store.get_or_run("eval", spec, run_seed)
+            runs.append({**record["result"], "provenance": record["provenance"], "key": record["key"]})
+    return EvalResult(
+        config=config.to_dict(), hparams=hparams, runs=runs, data=data_id,
+        teacher=t_id,
+    )
+

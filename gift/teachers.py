@@ -1,0 +1,214 @@
+"""Teachers (observer models): trained from scratch on the real training set, saved with the
+metadata needed to check, later, that they fit the data they are asked to label."""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import config_from_dict, config_to_dict
+from .engine import TestTensors, memory_format_for, test_accuracy
+from .models import get_model
+from .precision import autocast, resolve_precision
+from .results import provenance
+from .utils import atomic_torch_save, progress, resolve_device
+
+FORMAT = "gift-teacher-v1"
+
+
+@dataclass
+class TeacherConfig:
+    """The recipe: SGD with Nesterov momentum, a short linear warm-up then cosine decay to zero,
+    random crop (4-pixel zero padding) + horizontal flip, plain cross-entropy (no label smoothing,
+    so the teacher's logits are not artificially flattened before they become soft labels)."""
+
+    dataset: str = "cifar10"
+    model: str = "convnet3"
+    model_kwargs: dict = field(default_factory=dict)
+    epochs: int = 30
+    batch_size: int = 256
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    warmup_epochs: int = 1
+    seed: int = 0
+    precision: str = "auto"
+    pad: int = 4
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TeacherConfig":
+        return config_from_dict(cls, values)
+
+
+def _augment_crop_flip(x: torch.Tensor, pad: int, gen: torch.Generator) -> torch.Tensor:
+    """Batched random translation by up to ``pad`` pixels (zero fill) and horizontal flip."""
+    n, _, h, w = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad))
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen, device=x.device)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen, device=x.device)
+    rows = (dy.view(n, 1) + torch.arange(h, device=x.device)).view(n, 1, h, 1).expand(n, x.shape[1], h, w + 2 * pad)
+    out = padded.gather(2, rows)
+    cols = (dx.view(n, 1) + torch.arange(w, device=x.device)).view(n, 1, 1, w).expand(n, x.shape[1], h, w)
+    out = out.gather(3, cols)
+    flip = torch.rand(n, generator=gen, device=x.device) < 0.5
+    return torch.where(flip.view(n, 1, 1, 1), out.flip(3), out)
+
+
+def _normalise(images_uint8: torch.Tensor, mean, std) -> torch.Tensor:
+    m = torch.tensor(mean).view(1, -1, 1, 1)
+    s = torch.tensor(std).view(1, -1, 1, 1)
+    return (images_uint8.float() / 255 - m) / s
+
+
+def train_teacher(
+    config: TeacherConfig, train, test, *, device="auto", show_progress: bool = True
+) -> tuple[nn.Module, dict]:
+    """Train a teacher on ``train`` (an ImageDataset) and measure it on ``test``.
+
+    Returns the model (eval mode, with ``gift_meta``) and its metadata."""
+    device = resolve_device(device)
+    precision = resolve_precision(config.precision, device)
+    if len(train.labels) == 0:
+        raise ValueError(f"the training set {train.name!r} is empty")
+    torch.manual_seed(config.seed)
+    gen = torch.Generator(device).manual_seed(config.seed)
+    model = get_model(config.model, train.num_classes, train.image_size, **config.model_kwargs).to(device)
+    fmt = memory_format_for(model)
+    model = model.to(memory_format=fmt)
+    x_train = _normalise(train.images, train.mean, train.std).to(device)
+    y_train = train.labels.to(device)
+    test_t = TestTensors(_normalise(test.images, test.mean, test.std).to(device), test.labels.to(device))
+
+    decay, no_decay = [], []
+    for p in model.parameters():
+        (decay if p.ndim > 1 else no_decay).append(p)
+    opt = torch.optim.SGD(
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=config.lr, momentum=config.momentum, nesterov=True,
+    )
+    n = len(y_train)
+    steps_per_epoch = -(-n // config.batch_size)
+    total = config.epochs * steps_per_epoch
+    warm = config.warmup_epochs * steps_per_epoch
+
+    def lr_at(step: int) -> float:
+        if step < warm:
+            return config.lr * (step + 1) / warm
+        return config.lr * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(total - warm, 1)))
+
+    start, step, history = time.perf_counter(), 0, []
+    bar = progress(range(config.epochs), desc=f"teacher {config.model}", enabled=show_progress)
+    for epoch in bar:
+        model.train()
+        order = torch.randperm(n, generator=gen, device=device)
+        running = torch.zeros((), device=device)
+        for i in range(steps_per_epoch):
+            idx = order[i * config.batch_size : (i + 1) * config.batch_size]
+            x = _augment_crop_flip(x_train[idx], config.pad, gen).contiguous(memory_format=fmt)
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step)
+            with autocast(precision, device):
+                out = model(x)
+            loss = F.cross_entropy(out.float(), y_train[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            running += loss.detach()
+            step += 1
+        mean_loss = (running / steps_per_epoch).item()
+        if not math.isfinite(mean_loss):
+            raise RuntimeError(f"teacher training diverged at epoch {epoch + 1} (loss {mean_loss})")
+        history.append(round(mean_loss, 5))
+        bar.set_postfix(loss=f"{mean_loss:.3f}")
+    acc = test_accuracy(model, test_t, precision="fp32", memory_format=fmt)
+    model.eval()
+    meta = {
+        "format": FORMAT,
+        "architecture": config.model,
+        "model_kwargs": dict(config.model_kwargs),
+        "dataset": train.name,
+        "num_classes": train.num_classes,
+        "classes": list(train.classes),
+        "image_size": train.image_size,
+        "mean": list(train.mean),
+        "std": list(train.std),
+        "test_accuracy": round(acc, 2),
+        "train_config": config_to_dict(config),
+        "train_loss": history,
+        "precision": precision,
+        "provenance": provenance(device, time.perf_counter() - start),
+    }
+    model = model.to(memory_format=torch.contiguous_format).cpu()
+    meta["id"] = teacher_id(model, meta)
+    model.gift_meta = {**getattr(model, "gift_meta", {}), **_public_meta(meta)}
+    return model, meta
+
+
+def _public_meta(meta: dict) -> dict:
+    return {k: meta[k] for k in ("id", "architecture", "dataset", "num_classes", "image_size", "mean", "std")}
+
+
+def teacher_id(model: nn.Module, meta: dict) -> str:
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    norm = meta["model_kwargs"].get("norm", "batch")
+    return f"{meta['dataset']}-{meta['architecture']}-{norm}-{h.hexdigest()[:8]}"
+
+
+def save_teacher(model: nn.Module, meta: dict, path: str | Path) -> Path:
+    """Weights + metadata in one file that loads with ``torch.load(weights_only=True)``."""
+    path = Path(path)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    atomic_torch_save({"format": FORMAT, "meta": meta, "state_dict": state}, path)
+    return path
+
+
+def load_teacher(
+    path: str | Path, *, dataset: str | None = None, num_classes: int | None = None,
+    architecture: str | None = None, device="cpu",
+) -> nn.Module:
+    """Load a saved teacher in eval mode, frozen. Checks, when given, that its dataset, number of
+    classes and architecture match what the caller expects, and fails clearly otherwise."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no teacher at {path}; train one with `gift teacher train --dataset cifar10 --model convnet3`"
+        )
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(
+            f"refused to load {path}: it is not a plain-tensor checkpoint loadable with "
+            f"weights_only=True ({type(err).__name__}); it was not executed"
+        ) from None
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a gift teacher file (expected format {FORMAT!r})")
+    meta = blob["meta"]
+    for what, want, have in (
+        ("dataset", dataset, meta["dataset"]),
+        ("number of classes", num_classes, meta["num_classes"]),
+        ("architecture", architecture, meta["architecture"]),
+    ):
+        if want is not None and want != have:
+            raise ValueError(
+                f"teacher {path} has {what} {have!r} but {want!r} was expected; "
+                f"train or pick a teacher for {want!r}"
+            )
+    model = get_model(meta["architecture"], meta["num_classes"], meta["image_size"], **meta["model_kwargs"])
+    model.load_state_dict(blob["state_dict"])
+    model.gift_meta = {**getattr(model, "gift_meta", {}), **_public_meta(meta), "test_accuracy": meta["test_accuracy"]}
+    return model.to(device).eval().requires_grad_(False)
+
+
+def teacher_meta(path: str | Path) -> dict:
+    return torch.load(Path(path), map_location="cpu", weights_only=True)["meta"]
+

@@ -1,0 +1,162 @@
+"""The training engine and the evaluation protocol on tiny in-memory data."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from gift.engine import TestTensors, TrainingDiverged, TrainTensors, train_student
+from gift.models import get_model
+from gift.protocol import EvalConfig, batch_size_rule, checkpoint_epochs, lr_milestones
+
+C = 4
+
+
+def tiny_data(n_per_class=3, size=16, seed=0):
+    """Class-coloured noise images: learnable, so accuracy above chance is a real signal."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(C).repeat_interleave(n_per_class)
+    images = 0.3 * torch.randn(len(labels), 3, size, size, generator=g)
+    images[:, 0] += labels.view(-1, 1, 1).float() - 1.5
+    return images, labels
+
+
+def tiny_eval_config(**kw):
+    base = dict(epochs=2, seeds=(0,), precision="fp32", num_checkpoints=2, augment="dsa",
+                model="convnet3", model_kwargs={"width": 8})
+    base.update(kw)
+    return EvalConfig(**base)
+
+
+@pytest.fixture(scope="module")
+def data():
+    x, y = tiny_data()
+    xt, yt = tiny_data(n_per_class=5, seed=1)
+    return TrainTensors(x, y, C), TestTensors(xt, yt)
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    torch.manual_seed(123)
+    return get_model("convnet3", C, 16, width=8).eval()
+
+
+def test_batch_size_rule_matches_the_authors_table():
+    assert [batch_size_rule(n) for n in (1, 10, 11, 100, 500, 501, 1000, 10000, 20000, 20001, 50000)] == [
+        10, 10, 50, 50, 50, 100, 100, 100, 100, 200, 200]
+    with pytest.raises(ValueError, match="empty"):
+        batch_size_rule(0)
+
+
+def test_milestones_and_checkpoints():
+    assert lr_milestones(1000) == [666, 833]
+    assert lr_milestones(300) == [200, 250]
+    assert checkpoint_epochs(1000, 4) == [250, 500, 750, 1000]
+    assert checkpoint_epochs(300, 4) == [75, 150, 225, 300]
+    assert checkpoint_epochs(10, 4) == [2, 4, 6, 10]
+    assert checkpoint_epochs(2, 2) == [1, 2]
+
+
+def test_config_rejects_unknown_keys_and_bad_values():
+    with pytest.raises(ValueError, match="unknown EvalConfig key"):
+        EvalConfig.from_dict({"epochs": 3, "learning_rate": 0.1})
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'.*adam, adamw, sgd"):
+        EvalConfig(optimizer="rmsprop")
+    with pytest.raises(ValueError, match="label_source"):
+        EvalConfig(label_source="teachers")
+    with pytest.raises(ValueError, match="seeds is empty"):
+        EvalConfig(seeds=())
+    assert EvalConfig.from_dict(EvalConfig().to_dict()) == EvalConfig()
+
+
+def test_two_epoch_run_records_checkpoints_and_is_reproducible(data, teacher):
+    train, test = data
+    cfg = tiny_eval_config(batch_size=5)
+    a = train_student(train, test, cfg, seed=0, teacher=teacher, show_progress=False)
+    b = train_student(train, test, cfg, seed=0, teacher=teacher, show_progress=False)
+    c = train_student(train, test, cfg, seed=1, teacher=teacher, show_progress=False)
+    assert [p["epoch"] for p in a.checkpoints] == [1, 2]
+    assert a.best == max(p["accuracy"] for p in a.checkpoints)
+    assert a.final == a.checkpoints[-1]["accuracy"]
+    assert a.steps == 2 * 3  # 12 images, batch 5 -> 3 steps per epoch, the last partial batch kept
+    assert a.epoch_loss == b.epoch_loss and a.checkpoints == b.checkpoints
+    assert a.epoch_loss != c.epoch_loss
+    assert all(math.isfinite(v) for v in a.epoch_loss)
+
+
+def test_stored_and_hard_label_sources(data):
+    train, test = data
+    soft = TrainTensors(train.images, train.labels, C, soft_labels=torch.randn(len(train.labels), C))
+    run = train_student(soft, test, tiny_eval_config(loss="soft_ce"), 0, show_progress=False)
+    assert len(run.checkpoints) == 2
+    run = train_student(train, test, tiny_eval_config(loss="ce"), 0, show_progress=False)
+    assert len(run.checkpoints) == 2
+    with pytest.raises(ValueError, match="needs soft labels but there is no teacher"):
+        train_student(train, test, tiny_eval_config(loss="gift"), 0, show_progress=False)
+    with pytest.raises(ValueError, match="label_source='teacher' needs a teacher"):
+        train_student(train, test, tiny_eval_config(label_source="teacher"), 0, show_progress=False)
+
+
+def test_a_teacher_for_other_classes_is_refused(data):
+    train, test = data
+    wrong = get_model("convnet3", C + 1, 16, width=8).eval()
+    with pytest.raises(ValueError, match="teacher predicts 5 classes but the distilled set has 4"):
+        train_student(train, test, tiny_eval_config(), 0, teacher=wrong, show_progress=False)
+
+
+def test_nan_loss_stops_with_epoch_and_step(data, teacher):
+    train, test = data
+    cfg = tiny_eval_config(loss="ce", lr=1e30, epochs=3, num_checkpoints=1)
+    with pytest.raises(TrainingDiverged, match=r"epoch \d+, step \d+"):
+        train_student(train, test, cfg, 0, show_progress=False)
+
+
+def test_bad_train_tensors_are_named():
+    x, y = tiny_data()
+    with pytest.raises(ValueError, match="empty"):
+        TrainTensors(x[:0], y[:0], C)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\)"):
+        TrainTensors(x, y + 1, C)
+    with pytest.raises(ValueError, match="soft_labels must be"):
+        TrainTensors(x, y, C, soft_labels=torch.zeros(len(y), C + 1))
+
+
+def test_every_optimizer_trains(data, teacher):
+    train, test = data
+    for name in ("adamw", "adam", "sgd"):
+        run = train_student(train, test, tiny_eval_config(optimizer=name), 0, teacher=teacher, show_progress=False)
+        assert all(math.isfinite(v) for v in run.epoch_loss)
+    with pytest.raises(ValueError, match="takes no momentum"):
+        train_student(train, test, tiny_eval_config(optimizer="adamw", momentum=0.9), 0, teacher=teacher,
+                      show_progress=False)
+
+
+def test_bf16_and_fp32_reach_similar_accuracy():
+    """A short but real run: bf16 autocast must not change what is learned beyond noise."""
+    x, y = tiny_data(n_per_class=10)
+    xt, yt = tiny_data(n_per_class=25, seed=1)
+    train, test = TrainTensors(x, y, C), TestTensors(xt, yt)
+    accs = {}
+    for precision in ("fp32", "bf16"):
+        cfg = tiny_eval_config(loss="ce", epochs=15, num_checkpoints=1, precision=precision,
+                               augment="none", batch_size=10)
+        accs[precision] = train_student(train, test, cfg, 0, show_progress=False).final
+    assert accs["fp32"] > 60 and accs["bf16"] > 60, accs
+    assert abs(accs["fp32"] - accs["bf16"]) <= 15, accs
+
+
+def test_eval_result_is_json_ready(tmp_path, data, teacher):
+    from gift.evaluate import EvalResult
+    from dataclasses import asdict
+
+    train, test = data
+    runs = [asdict(train_student(train, test, tiny_eval_config(), s, teacher=teacher, show_progress=False))
+            for s in (0, 1)]
+    result = EvalResult(config=tiny_eval_config().to_dict(), hparams={}, runs=runs)
+    s = result.summary()
+    assert s["seeds"] == 2
+    assert s["best_mean"] == pytest.approx(sum(r["best"] for r in runs) / 2)
+    result.save_json(tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["seeds"] == 2
