@@ -115,9 +115,10 @@ def run_eval(args: argparse.Namespace) -> int:
         teacher = load_teacher(args.teacher, dataset=dataset, num_classes=test.num_classes)
     zca = None
     if distilled.space == "zca":
-        from .data import zca_for_dataset
+        from .data import fit_zca
 
-        zca = zca_for_dataset(dataset, root=args.data_root, eps=distilled.meta.get("zca_eps", 0.1))
+        train = load_dataset(dataset, "train", root=args.data_root)
+        zca = fit_zca(train, eps=distilled.meta.get("zca_eps", 0.1))
     config = EvalConfig(
         model=args.model, model_kwargs=parse_kv(args.model_arg), loss=args.loss,
         loss_kwargs=parse_kv(args.loss_arg), label_source=args.label_source,

@@ -109,7 +109,7 @@ def make_test_tensors(test, space: str, zca=None) -> TestTensors:
     if space == "zca" and zca is None:
         raise ValueError(
             "this distilled set lives in ZCA space: pass zca= fitted on the real training images, "
-            "e.g. gift.data.fit_zca(gift.data.load_dataset(name, 'train'))"
+            "e.g. gift.data.fit_zca(gift.data.load_dataset(name, 'train'), eps=0.1)"
         )
     images, labels = prepare_test_set(test, space, zca=zca)
     return TestTensors(images, labels)

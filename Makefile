@@ -1,0 +1,38 @@
+# GIFT companion: build the book and run the tests (see book/reproduce.md).
+# Every target forwards to a script; the environment is the venv $(VENV), created on demand.
+#   make book                  # env + execute all chapters (companion) + HTML book in _build/html
+#   make test                  # env + unit tests + nbval check of tests/notebooks (smoke)
+#   make notebooks NB="02 05"  # execute some chapters only (stems or numeric prefixes)
+VENV ?= .venv
+NB ?=
+PY := $(VENV)/bin/python
+EXECUTE := $(PY) tools/execute_notebooks.py
+HTML := $(VENV)/bin/jupyter-book build . --all -W -n --keep-going
+export VENV
+
+.PHONY: help env test notebooks smoke html book clean
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 18
+
+env: ## create or update the venv (skipped when pyproject/constraints are unchanged)
+	@tools/env.sh
+
+test: env ## unit tests (pytest tests) + nbval on tests/notebooks
+	@tools/test.sh
+
+notebooks: env ## execute chapters with the companion profile into book/ (NB= to choose)
+	$(EXECUTE) --profile companion $(NB)
+
+smoke: env ## execute chapters with the smoke profile into tests/notebooks/ (nbval references)
+	$(EXECUTE) --profile smoke $(NB)
+
+html: env ## build the HTML book from book/*.ipynb without executing anything
+	$(HTML)
+
+book: notebooks ## execute all chapters (companion), then build the HTML book into _build/html
+	$(HTML)
+
+clean: ## remove build outputs (_build/); keeps the venv
+	rm -rf _build

@@ -1,0 +1,21 @@
+"""Exceptions raised by the data layer.
+
+All of them derive from :class:`DataError` (a ``ValueError``), so callers can catch bad input in one
+place; :class:`DataNotFoundError` is also a ``FileNotFoundError``."""
+from __future__ import annotations
+
+
+class DataError(ValueError):
+    """Bad or inconsistent input data (wrong layout, class mismatch, empty set, ...)."""
+
+
+class DataNotFoundError(DataError, FileNotFoundError):
+    """The data was not found in any of the places we looked; the message lists every one."""
+
+
+class CorruptImageError(DataError):
+    """An image file could not be decoded; the message names the file."""
+
+
+class UnsafeFileError(DataError):
+    """A file would need arbitrary pickled Python code to load; it was refused and not executed."""

@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Execute the Jupytext chapter sources in notebooks/ with papermill.
+
+    python tools/execute_notebooks.py --profile companion            # all chapters -> book/
+    python tools/execute_notebooks.py --profile smoke                # all chapters -> tests/notebooks/
+    python tools/execute_notebooks.py --profile companion 02 05_kd   # some chapters (stem or prefix)
+    python tools/execute_notebooks.py --refresh-markdown book        # prose-only update, no execution
+    python tools/execute_notebooks.py --list
+
+For each source notebooks/NN_name.py (py:percent; files starting with "_" are helpers, not chapters):
+jupytext reads it, papermill runs it with kernel python3 and injects ``profile=<profile>`` after the
+cell tagged ``parameters``, in the folder the output lands in (book/ or tests/notebooks/: the same
+working directory nbval uses when it re-runs tests/notebooks/). Afterwards the injected cell gets
+the ``hide-input`` tag, and papermill's/nbclient's run-specific metadata (timestamps, durations,
+temporary paths, environment variables) are removed, so re-executing an unchanged deterministic
+notebook gives an unchanged file. ``metadata.gift`` records the profile and the package versions.
+
+A notebook that fails or runs past ``--timeout`` is written to _build/failed-notebooks/ (the last
+good executed copy is left alone); the others still run, and the exit status is 1.
+
+The executed notebooks are generated files: never edit them by hand. tests/test_notebook_sync.py
+checks that they match their sources.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "notebooks"
+PROFILES = ("smoke", "companion", "paper")
+DEFAULT_OUTPUT = {"smoke": ROOT / "tests" / "notebooks", "companion": ROOT / "book", "paper": ROOT / "book"}
+FAILED = ROOT / "_build" / "failed-notebooks"
+KERNEL = "python3"
+INJECTED = "injected-parameters"
+# Run-specific metadata that papermill and nbclient write; dropped so that diffs show real changes.
+VOLATILE_CELL_KEYS = ("papermill", "execution")
+KEPT_PAPERMILL_KEYS = ("parameters", "default_parameters", "version")
+VERSION_PACKAGES = ("gift", "torch", "torchvision", "numpy", "matplotlib", "papermill", "jupytext")
+
+
+def chapter_sources() -> list[Path]:
+    """Every chapter source, in name order (the order of the book)."""
+    return sorted(p for p in SOURCES.glob("*.py") if not p.name.startswith("_"))
+
+
+def select(names: list[str]) -> list[Path]:
+    """Chapters matching each name: a path, a stem (02_method) or a unique prefix (02)."""
+    sources = chapter_sources()
+    if not names:
+        return sources
+    chosen: list[Path] = []
+    for name in names:
+        stem = Path(name).stem if name.endswith((".py", ".ipynb")) else name
+        exact = [p for p in sources if p.stem == stem]
+        matches = exact or [p for p in sources if p.stem.startswith(stem)]
+        if len(matches) != 1:
+            known = ", ".join(p.stem for p in sources) or "(none)"
+            what = "matches no" if not matches else "is ambiguous among the"
+            raise SystemExit(f"error: {name!r} {what} chapters in notebooks/: {known}")
+        if matches[0] not in chosen:
+            chosen.append(matches[0])
+    return chosen
+
+
+def read_source(path: Path) -> nbformat.NotebookNode:
+    nb = jupytext.read(path, fmt="py:percent")
+    if not any("parameters" in c.metadata.get("tags", []) for c in nb.cells):
+        raise SystemExit(f"error: {path.relative_to(ROOT)} has no cell tagged 'parameters'")
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+    nb.metadata.pop("jupytext", None)  # the .ipynb is not paired with the source
+    return nb
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in VERSION_PACKAGES:
+        try:
+            found[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def stable_ids(nb: nbformat.NotebookNode) -> None:
+    """Cell ids derived from the cell content (nbformat draws random ones), so that re-executing an
+    unchanged notebook does not change the file."""
+    seen: dict[str, int] = {}
+    for cell in nb.cells:
+        base = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:12]
+        seen[base] = seen.get(base, 0) + 1
+        cell["id"] = base if seen[base] == 1 else f"{base}-{seen[base]}"
+
+
+def clean_executed(nb: nbformat.NotebookNode, profile: str) -> nbformat.NotebookNode:
+    """Tag the injected cell ``hide-input``, drop run-specific metadata, make cell ids stable."""
+    for cell in nb.cells:
+        for key in VOLATILE_CELL_KEYS:
+            cell.metadata.pop(key, None)
+        tags = cell.metadata.get("tags", [])
+        if INJECTED in tags and "hide-input" not in tags:
+            cell.metadata["tags"] = [*tags, "hide-input"]
+        elif not tags:
+            cell.metadata.pop("tags", None)  # papermill adds empty tag lists
+    pm = nb.metadata.get("papermill", {})
+    nb.metadata["papermill"] = {k: pm[k] for k in KEPT_PAPERMILL_KEYS if k in pm}
+    nb.metadata["gift"] = {"profile": profile, "versions": versions()}
+    stable_ids(nb)
+    return nb
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Interrupt papermill (it then shuts its kernel down); kill it if it does not stop."""
+    for sig, wait in ((signal.SIGINT, 20), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        except ProcessLookupError:
+            return
+
+
+def execute(src: Path, out_dir: Path, profile: str, params: list[tuple[str, str]], timeout: float,
+            cell_timeout: float, log_output: bool) -> tuple[bool, float, str]:
+    """Run one chapter; return (ok, seconds, message)."""
+    nb = read_source(src)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"gift-{src.stem}-") as tmp:
+        given, produced = Path(tmp) / f"{src.stem}.ipynb", Path(tmp) / f"{src.stem}.out.ipynb"
+        nbformat.write(nb, given)
+        cmd = [sys.executable, "-m", "papermill", str(given), str(produced), "--kernel", KERNEL,
+               "--cwd", str(out_dir), "--execution-timeout", str(int(cell_timeout)),
+               "--no-progress-bar", "--log-level", "WARNING", "-p", "profile", profile]
+        for name, value in params:
+            cmd += ["-p", name, value]
+        if log_output:
+            cmd.append("--log-output")
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, start_new_session=True)
+        try:
+            rc = proc.wait(timeout=timeout)
+            message = "" if rc == 0 else f"papermill exited with status {rc}"
+        except subprocess.TimeoutExpired:
+            stop(proc)
+            rc, message = -1, f"timed out after {timeout:.0f} s (--timeout)"
+        except KeyboardInterrupt:
+            stop(proc)
+            raise
+        seconds = time.monotonic() - start
+        if rc == 0:
+            executed = clean_executed(nbformat.read(produced, as_version=4), profile)
+            nbformat.write(executed, out_dir / f"{src.stem}.ipynb")
+            return True, seconds, ""
+        if produced.exists():
+            FAILED.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(produced, FAILED / f"{src.stem}.ipynb")
+            message += f"; partial output: {(FAILED / f'{src.stem}.ipynb').relative_to(ROOT)}"
+        return False, seconds, message
+
+
+def signature(cell: nbformat.NotebookNode) -> tuple:
+    """What must agree between a source cell and its executed copy (see tests/test_notebook_sync.py)."""
+    meta = {k: v for k, v in cell.metadata.items() if k not in VOLATILE_CELL_KEYS and v != []}
+    return cell.cell_type, cell.source.strip(), meta
+
+
+def refresh_markdown(src: Path, out_dir: Path) -> str:
+    """Copy changed markdown/raw cells from the source into the executed notebook, keeping outputs.
+
+    Only allowed when every code cell (source and metadata) is unchanged; otherwise re-execute."""
+    target = out_dir / f"{src.stem}.ipynb"
+    if not target.exists():
+        return f"{target.relative_to(ROOT)} does not exist: execute it first"
+    executed = nbformat.read(target, as_version=4)
+    fresh = read_source(src)
+    old_code = [c for c in executed.cells if INJECTED not in c.metadata.get("tags", [])
+                and c.cell_type == "code"]
+    new_code = [c for c in fresh.cells if c.cell_type == "code"]
+    if [signature(c) for c in old_code] != [signature(c) for c in new_code]:
+        return f"code cells of {src.stem} changed: re-execute it instead"
+    injected = [c for c in executed.cells if INJECTED in c.metadata.get("tags", [])]
+    cells, code = [], iter(old_code)
+    for cell in fresh.cells:
+        if cell.cell_type == "code":
+            cells.append(next(code))
+            if "parameters" in cell.metadata.get("tags", []):
+                cells.extend(injected)
+        else:
+            cells.append(copy.deepcopy(cell))
+    if [signature(c) for c in cells] == [signature(c) for c in executed.cells]:
+        return "unchanged"
+    executed.cells = cells
+    stable_ids(executed)
+    nbformat.write(executed, target)
+    return "updated"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("names", nargs="*", help="chapters (path, stem or prefix); default: all")
+    ap.add_argument("--profile", choices=PROFILES, default="companion")
+    ap.add_argument("--output-dir", type=Path, help="default: tests/notebooks for smoke, book otherwise")
+    ap.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                    help="extra papermill parameter (repeatable)")
+    ap.add_argument("--timeout", type=float, default=float(os.environ.get("GIFT_NOTEBOOK_TIMEOUT", 1200)),
+                    help="wall-clock limit per notebook in seconds (default 1200, env GIFT_NOTEBOOK_TIMEOUT)")
+    ap.add_argument("--cell-timeout", type=float, default=None,
+                    help="limit per cell in seconds (default: --timeout)")
+    ap.add_argument("--log-output", action="store_true", help="stream cell outputs to the terminal")
+    ap.add_argument("--refresh-markdown", metavar="DIR", choices=("book", "tests/notebooks"),
+                    help="update prose of executed notebooks in DIR without executing")
+    ap.add_argument("--list", action="store_true", help="list the chapter sources and exit")
+    args = ap.parse_args(argv)
+
+    chapters = select(args.names)
+    if args.list:
+        print("\n".join(str(p.relative_to(ROOT)) for p in chapters))
+        return 0
+    if not chapters:
+        print("no chapter sources in notebooks/: nothing to do")
+        return 0
+    if args.refresh_markdown:
+        bad = 0
+        for src in chapters:
+            result = refresh_markdown(src, ROOT / args.refresh_markdown)
+            bad += result not in ("updated", "unchanged")
+            print(f"{src.stem:<32} {result}")
+        return 1 if bad else 0
+
+    out_dir = (args.output_dir or DEFAULT_OUTPUT[args.profile]).resolve()
+    cell_timeout = args.cell_timeout or args.timeout
+    where = out_dir.relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir
+    print(f"executing {len(chapters)} notebook(s), profile={args.profile}, into {where}/, "
+          f"timeout {args.timeout:.0f} s per notebook", flush=True)
+    results = []
+    for src in chapters:
+        print(f"--> {src.stem} ...", flush=True)
+        ok, seconds, message = execute(src, out_dir, args.profile, [tuple(p) for p in args.param],
+                                       args.timeout, cell_timeout, args.log_output)
+        results.append((src.stem, ok, seconds, message))
+        print(f"<-- {src.stem}: {'ok' if ok else 'FAILED'} in {seconds:.1f} s {message}", flush=True)
+    total = sum(r[2] for r in results)
+    print(f"\n{'notebook':<32} {'status':<7} {'wall s':>8}")
+    for stem, ok, seconds, _ in results:
+        print(f"{stem:<32} {'ok' if ok else 'FAILED':<7} {seconds:8.1f}")
+    print(f"{'total':<32} {'':<7} {total:8.1f}")
+    failed = [r[0] for r in results if not r[1]]
+    if failed:
+        print(f"\nFAILED: {' '.join(failed)} (partial outputs in {FAILED.relative_to(ROOT)}/)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
