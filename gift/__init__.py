@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 from .losses import get_loss, gift_loss, list_losses, refine_labels, smooth_labels  # noqa: E402
 from .models import get_model, list_models  # noqa: E402
 from .protocol import EvalConfig, list_optimizers  # noqa: E402
-from .evaluate import EvalResult, evaluate  # noqa: E402
+from .evaluation import EvalResult, evaluate  # noqa: E402
 from .results import ResultsStore  # noqa: E402
 
 __all__ = [

@@ -88,7 +88,7 @@ def run_eval(args: argparse.Namespace) -> int:
     import torch.distributed as dist
 
     from .data import load_dataset, load_distilled
-    from .evaluate import evaluate
+    from .evaluation import evaluate
     from .protocol import EvalConfig
     from .results import ResultsStore
     from .teachers import load_teacher

@@ -9,6 +9,8 @@ from typing import Any, Callable, Iterable
 import torch
 
 from .config import config_from_dict, config_to_dict
+from .augment import AUGMENTATIONS
+from .losses import LOSSES
 from .registry import Registry
 
 LABEL_SOURCES = ("auto", "teacher", "stored", "hard")
@@ -58,7 +60,10 @@ class EvalConfig:
         self.seeds = tuple(int(s) for s in self.seeds)
         if not self.seeds:
             raise ValueError("seeds is empty; give at least one seed, e.g. seeds=(0,)")
-        OPTIMIZERS.get(self.optimizer)  # fail early on an unknown optimizer
+        # fail early, before any data is loaded, on an unknown name
+        OPTIMIZERS.get(self.optimizer)
+        LOSSES.get(self.loss)
+        AUGMENTATIONS.get(self.augment)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "EvalConfig":

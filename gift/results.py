@@ -69,7 +69,7 @@ def provenance(device: torch.device | str = "cpu", wall_time_s: float | None = N
     return {
         "gift_version": __version__,
         "git_commit": git_commit(),
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),  # TorchVersion is a str subclass that weights_only refuses
         "python": platform.python_version(),
         "device": device_name(device),
         "threads": torch.get_num_threads(),

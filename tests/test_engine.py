@@ -148,7 +148,7 @@ def test_bf16_and_fp32_reach_similar_accuracy():
 
 
 def test_eval_result_is_json_ready(tmp_path, data, teacher):
-    from gift.evaluate import EvalResult
+    from gift.evaluation import EvalResult
     from dataclasses import asdict
 
     train, test = data

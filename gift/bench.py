@@ -1,0 +1,421 @@
+"""``gift bench``: images per second of the evaluation step, the project's engine against the
+authors' loop, measured side by side in one process.
+
+The step: ConvNet-3 (BatchNorm, width 128) on 32x32 images, batch 50, DSA, a teacher relabelling
+every augmented batch, the label loss, an AdamW step. Data are synthetic CIFAR-10-sized tensors
+(100 images = IPC 10) and the teacher is randomly initialised: the cost depends on neither.
+
+Variants, run by their public functions (so setup is excluded and per-epoch work is included):
+
+* ``reference`` — :func:`gift.reference.train_student_reference` (fp32, DataLoader, per-sample
+  normalisation, per-batch DSA, separate fp32 teacher and student);
+* ``engine`` — :func:`gift.engine.train_student` with the GIFT loss;
+* ``engine_kl`` — the same with the KL loss (GIFT's "near-zero cost" claim);
+* ``multi`` — :func:`gift.multi.train_students_together` with K members (a gamma sweep of GIFT,
+  shared batches): aggregate images per second = K * images / wall time.
+
+Repetitions of the variants alternate (the order rotates every repeat) and medians are reported,
+because the machine may be shared. The last line printed is the engine/reference ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import platform
+import statistics
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .cli import command
+from .engine import StudentRun, TestTensors, TrainTensors, memory_format_for, test_accuracy, train_student
+from .losses import get_loss
+from .models import get_model
+from .precision import resolve_precision
+from .protocol import EvalConfig, batch_size_rule
+from .reference import CIFAR_MEAN, CIFAR_STD, train_student_reference
+from .utils import resolve_device
+
+VARIANTS = ("reference", "engine", "engine_kl", "multi")
+
+
+@dataclass
+class BenchSettings:
+    batch_size: int = 50
+    steps: int = 20  # training steps per measurement (rounded up to whole epochs)
+    repeats: int = 5
+    precision: str = "auto"
+    models: int = 4  # members of the many-models variant; 0 or 1 skips it
+    device: str = "auto"
+    full: bool = False
+    proposals: bool = False  # also time the prototype of the proposed engine changes
+    # the workload (tests shrink it; the CLI keeps the paper's)
+    width: int = 128
+    image_size: int = 32
+    num_images: int = 100  # IPC 10 on CIFAR-10
+    num_classes: int = 10
+    test_images: int = 10000  # CIFAR-10 test set, for the 1000-epoch estimate and --full
+    epochs_full: int = 1000
+    warmup_steps: int = 10  # oneDNN picks and caches its kernels during the first steps
+    seed: int = 0
+
+
+def cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_description(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
+    return f"CPU {cpu_name()}, {os.cpu_count()} logical cores, {torch.get_num_threads()} torch threads"
+
+
+def synthetic_workload(s: BenchSettings, device: torch.device):
+    """Pixel-space images for the reference, normalised ones for the engine, a random teacher."""
+    g = torch.Generator().manual_seed(s.seed)
+    labels = torch.arange(s.num_images) % s.num_classes
+    pixels = torch.rand(s.num_images, 3, s.image_size, s.image_size, generator=g)
+    mean = torch.tensor(CIFAR_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR_STD).view(1, 3, 1, 1)
+    tiny_test = torch.rand(s.batch_size, 3, s.image_size, s.image_size, generator=g)
+    tiny_labels = torch.arange(s.batch_size) % s.num_classes
+    torch.manual_seed(s.seed + 1)
+    teacher = get_model("convnet3", s.num_classes, s.image_size, width=s.width).to(device).eval()
+    return {
+        "pixel": (TrainTensors(pixels, labels, s.num_classes), TestTensors(tiny_test, tiny_labels)),
+        "model": (TrainTensors((pixels - mean) / std, labels, s.num_classes),
+                  TestTensors((tiny_test - mean) / std, tiny_labels)),
+        "teacher": teacher,
+    }
+
+
+def _config(s: BenchSettings, epochs: int, loss: str = "gift", **loss_kwargs) -> EvalConfig:
+    return EvalConfig(model="convnet3", model_kwargs={"width": s.width}, loss=loss, loss_kwargs=loss_kwargs,
+                      label_source="teacher", epochs=epochs, batch_size=s.batch_size, num_checkpoints=1,
+                      augment="dsa", seeds=(s.seed,), precision=s.precision)
+
+
+def _members(s: BenchSettings, epochs: int) -> list[EvalConfig]:
+    """A gamma sweep of GIFT: the natural many-models workload (the cost does not depend on gamma)."""
+    return [_config(s, epochs, "gift", gamma=round(0.1 * (j + 1), 3)) for j in range(s.models)]
+
+
+def make_variants(s: BenchSettings, device: torch.device, work: dict, epochs: int) -> dict:
+    """name -> () -> images per second (aggregate for ``multi``)."""
+    from .multi import train_students_together
+
+    teacher = work["teacher"]
+    px_data, px_test = work["pixel"]
+    data, test = work["model"]
+    images = s.num_images * epochs
+
+    def reference():
+        run = train_student_reference(px_data, px_test, _config(s, epochs), s.seed, teacher=teacher,
+                                      device=device, show_progress=False, normalize=(CIFAR_MEAN, CIFAR_STD))
+        return images / run.wall_time_s
+
+    def engine(loss="gift"):
+        run = train_student(data, test, _config(s, epochs, loss), s.seed, teacher=teacher, device=device,
+                            show_progress=False)
+        return images / run.wall_time_s
+
+    def multi():
+        runs = train_students_together(data, test, _members(s, epochs), [s.seed] * s.models,
+                                       teacher=teacher, device=device, show_progress=False)
+        return s.models * images / sum(r.wall_time_s for r in runs)
+
+    def proposed(compile_student=False):
+        run = train_student_prototype(data, test, _config(s, epochs), s.seed, teacher=teacher, device=device,
+                                      compile_student=compile_student)
+        return images / run.wall_time_s
+
+    variants = {"reference": reference, "engine": engine, "engine_kl": lambda: engine("kl")}
+    if s.models > 1:
+        variants["multi"] = multi
+    if s.proposals:
+        variants["proposed"] = proposed
+        variants["proposed_compiled"] = lambda: proposed(True)
+    return variants
+
+
+def loss_cost(s: BenchSettings, device: torch.device, reps: int = 200) -> dict[str, float]:
+    """Milliseconds of loss forward + backward on [B, classes] logits, GIFT and KL alternated: the
+    only part of the step in which the two differ, timed alone because the step's noise hides it."""
+    g = torch.Generator().manual_seed(0)
+    s_logits = torch.randn(s.batch_size, s.num_classes, generator=g).to(device).requires_grad_()
+    t_logits = torch.randn(s.batch_size, s.num_classes, generator=g).to(device)
+    labels = (torch.arange(s.batch_size) % s.num_classes).to(device)
+    fns = {"gift": get_loss("gift"), "kl": get_loss("kl")}
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for fn in fns.values():
+        fn(s_logits, t_logits, labels)
+        fn.validate = False  # as in the engine after the first step
+    for _ in range(reps):
+        for name, fn in fns.items():
+            _sync(device)
+            start = time.perf_counter()
+            fn(s_logits, t_logits, labels).backward()
+            _sync(device)
+            times[name].append(time.perf_counter() - start)
+    return {k: 1e3 * statistics.median(v) for k, v in times.items()}
+
+
+def test_pass_rate(s: BenchSettings, device: torch.device, precision: str, images: int = 2000,
+                   batch_size: int = 500) -> float:
+    """Test images per second of the engine's checkpoint evaluation (batches of 500, its default)."""
+    torch.manual_seed(0)
+    model = get_model("convnet3", s.num_classes, s.image_size, width=s.width).to(device)
+    fmt = memory_format_for(model)
+    model = model.to(memory_format=fmt)
+    n = min(images, s.test_images)
+    test = TestTensors(torch.randn(n, 3, s.image_size, s.image_size, device=device),
+                       torch.arange(n, device=device) % s.num_classes)
+    test_accuracy(model, TestTensors(test.images[:500], test.labels[:500]), precision=precision, memory_format=fmt,
+                  batch_size=batch_size)
+    rates = []
+    for _ in range(3):
+        start = time.perf_counter()
+        test_accuracy(model, test, precision=precision, memory_format=fmt, batch_size=batch_size)
+        rates.append(n / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure(s: BenchSettings, device: torch.device, out=print) -> dict[str, list[float]]:
+    """Warm every variant up, then ``repeats`` rounds of all variants in rotating order."""
+    work = synthetic_workload(s, device)
+    steps_per_epoch = -(-s.num_images // s.batch_size)
+    epochs = max(1, -(-s.steps // steps_per_epoch))
+    warm = make_variants(s, device, work, max(1, -(-s.warmup_steps // steps_per_epoch)))
+    for fn in warm.values():
+        fn()
+    variants = make_variants(s, device, work, epochs)
+    names = list(variants)
+    rates: dict[str, list[float]] = {k: [] for k in names}
+    for r in range(s.repeats):
+        order = names[r % len(names):] + names[: r % len(names)]
+        for name in order:
+            rates[name].append(variants[name]())
+        out(f"  repeat {r + 1}/{s.repeats}: " + "  ".join(f"{k} {rates[k][-1]:.0f}" for k in names) + " img/s")
+    return rates
+
+
+def run_bench(s: BenchSettings, out=print) -> dict:
+    device = resolve_device(s.device)
+    precision = resolve_precision(s.precision, device)
+    steps_per_epoch = -(-s.num_images // s.batch_size)
+    epochs = max(1, -(-s.steps // steps_per_epoch))
+    out(f"gift bench: ConvNet-3 (BatchNorm, width {s.width}), {s.image_size}x{s.image_size}, batch "
+        f"{s.batch_size}, {s.num_images} images, DSA, online teacher relabelling, AdamW")
+    out(f"device: {device_description(device)}; torch {torch.__version__}; engine precision {precision}")
+    out(f"each measurement: {epochs * steps_per_epoch} steps ({epochs} epochs); {s.repeats} repeats, "
+        f"variants alternated; medians below")
+    rates = measure(s, device, out)
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    ms_step = {k: 1e3 * s.batch_size / v for k, v in med.items()}
+    out(f"reference (authors' loop: fp32, DataLoader, per-sample normalise) {med['reference']:8.1f} img/s  "
+        f"({ms_step['reference']:.1f} ms/step)")
+    out(f"engine ({precision}, GIFT)                                         {med['engine']:8.1f} img/s  "
+        f"({ms_step['engine']:.1f} ms/step)")
+    out(f"engine ({precision}, KL)                                           {med['engine_kl']:8.1f} img/s  "
+        f"({ms_step['engine_kl']:.1f} ms/step)")
+    report: dict = {"settings": asdict(s), "device": device_description(device), "torch": torch.__version__,
+                    "precision": precision, "img_per_s": med, "samples": rates}
+    if "multi" in med:
+        ratio = med["multi"] / med["engine"]
+        out(f"many models (K={s.models}, GIFT gamma sweep, shared batches)         {med['multi']:8.1f} img/s "
+            f"aggregate = {ratio:.2f}x the single-model engine")
+        report["multi_ratio"] = ratio
+    loss_ms = loss_cost(s, device)
+    gift_over_kl = ms_step["engine"] / ms_step["engine_kl"]
+    isolated = (ms_step["engine_kl"] + loss_ms["gift"] - loss_ms["kl"]) / ms_step["engine_kl"]
+    out(f"GIFT/KL step time: {gift_over_kl:.3f}x measured end to end (noise +-few %); loss alone "
+        f"{loss_ms['gift']:.3f} vs {loss_ms['kl']:.3f} ms fwd+bwd -> {isolated:.4f}x of the KL step")
+    report.update(gift_over_kl=gift_over_kl, gift_over_kl_isolated=isolated, loss_ms=loss_ms)
+
+    test_rate = test_pass_rate(s, device, precision)
+    full_steps = s.epochs_full * steps_per_epoch
+    checkpoints = 4
+    estimate = full_steps * ms_step["engine"] / 1e3 + checkpoints * s.test_images / test_rate
+    steps_ref = full_steps * ms_step["reference"] / 1e3
+    out(f"test pass: {test_rate:.0f} img/s ({s.test_images} images: {s.test_images / test_rate:.1f} s per checkpoint)")
+    out(f"one {s.epochs_full}-epoch IPC-{s.num_images // s.num_classes} evaluation (extrapolated from the "
+        f"measured steps + {checkpoints} test passes, not run): engine {estimate / 60:.1f} min "
+        f"(3 seeds: {3 * estimate / 60:.1f} min); the reference loop's {full_steps} steps alone: "
+        f"{steps_ref / 60:.1f} min")
+    report.update(test_img_per_s=test_rate, full_eval_estimate_s=estimate, reference_steps_estimate_s=steps_ref)
+    if s.proposals:
+        test_rate_100 = test_pass_rate(s, device, precision, batch_size=100)
+        for name in ("proposed", "proposed_compiled"):
+            est = full_steps * 1e3 * s.batch_size / med[name] / 1e3 + checkpoints * s.test_images / test_rate_100
+            out(f"PROTOTYPE {name:17s} (folded bf16 teacher, fused AdamW{', torch.compile' if 'comp' in name else ''}, "
+                f"test batch 100): {med[name]:.1f} img/s = {med[name] / med['engine']:.2f}x the engine, "
+                f"{med[name] / med['reference']:.2f}x the reference; 1000-epoch estimate {est / 60:.1f} min")
+            report[f"{name}_full_eval_estimate_s"] = est
+        out(f"test pass with batches of 100: {test_rate_100:.0f} img/s (engine default 500: {test_rate:.0f} img/s)")
+        report["test_img_per_s_batch100"] = test_rate_100
+    if s.full:
+        report["full_eval_s"] = run_full(s, device, out)
+    speedup = med["engine"] / med["reference"]
+    report["speedup"] = speedup
+    out(f"speedup engine/reference: {speedup:.2f}x")
+    return report
+
+
+def run_full(s: BenchSettings, device: torch.device, out=print) -> float:
+    """Run the real thing: one seed, ``epochs_full`` epochs, ``test_images`` test images."""
+    work = synthetic_workload(s, device)
+    data, _ = work["model"]
+    g = torch.Generator().manual_seed(s.seed + 2)
+    test = TestTensors(torch.randn(s.test_images, 3, s.image_size, s.image_size, generator=g),
+                       torch.arange(s.test_images) % s.num_classes)
+    cfg = _config(s, s.epochs_full).replace(num_checkpoints=4)
+    start = time.perf_counter()
+    run = train_student(data, test, cfg, s.seed, teacher=work["teacher"], device=device, show_progress=True)
+    wall = time.perf_counter() - start
+    out(f"full {s.epochs_full}-epoch evaluation, run (not extrapolated): {wall / 60:.1f} min "
+        f"({run.steps} steps, {len(run.checkpoints)} test passes of {s.test_images} images)")
+    return wall
+
+
+# ---------------------------------------------------------------------- prototype of engine changes
+
+
+def fold_teacher(teacher: torch.nn.Module, precision: str) -> torch.nn.Module:
+    """A frozen teacher made cheap: BatchNorm folded into the preceding convolutions
+    (``torch.fx`` conv-bn fusion; exact up to rounding since the teacher is in eval mode), weights
+    stored in bf16 when the engine runs bf16 (no per-step weight casts), channels-last."""
+    from torch.fx.experimental.optimization import fuse
+
+    fused = fuse(copy.deepcopy(teacher).eval(), inplace=True).requires_grad_(False)
+    fused = fused.to(memory_format=memory_format_for(teacher))
+    return fused.to(torch.bfloat16) if precision == "bf16" else fused
+
+
+def train_student_prototype(
+    data: TrainTensors, test: TestTensors, config: EvalConfig, seed: int, *, teacher: torch.nn.Module,
+    device: torch.device | str = "cpu", fused_optimizer: bool = True, fold: bool = True,
+    compile_student: bool = False, test_batch_size: int | None = None,
+) -> StudentRun:
+    """PROTOTYPE, for measurement only (``gift bench --proposals``): the engine's single-process
+    loop with the changes proposed for ``gift/engine.py`` (see benchmarks/RESULTS.md): a folded
+    bf16 teacher, a fused AdamW/Adam step, an opt-in ``torch.compile`` of the student, and test
+    batches of 100 on CPU (batches of 500 spill the activations out of the CPU's cache)."""
+    from .augment import factor_crop, get_augmentation
+    from .precision import autocast
+    from .protocol import build_optimizer, checkpoint_epochs, lr_milestones
+
+    device = torch.device(device)
+    precision = resolve_precision(config.precision, device)
+    data, test = data.to(device), TestTensors(test.images.to(device), test.labels.to(device))
+    torch.manual_seed(seed)
+    student = get_model(config.model, data.num_classes, data.images.shape[-1], **config.model_kwargs).to(device)
+    fmt = memory_format_for(student)
+    student = student.to(memory_format=fmt)
+    teacher = teacher.to(device).eval().requires_grad_(False)
+    teacher = fold_teacher(teacher, precision) if fold else teacher.to(memory_format=memory_format_for(teacher))
+    loss_fn = get_loss(config.loss, **config.loss_kwargs)
+    optimizer = build_optimizer(config, student.parameters(), data.learned_lr)
+    if fused_optimizer and isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
+        hyper = {k: optimizer.param_groups[0][k] for k in ("lr", "betas", "eps", "weight_decay")}
+        optimizer = type(optimizer)(student.parameters(), fused=True, **hyper)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(config.epochs), gamma=0.2)
+    augment = get_augmentation(config.augment)
+    train_model = torch.compile(student) if compile_student else student
+    teacher_dtype = next(teacher.parameters()).dtype
+    n = data.images.shape[0]
+    batch = config.batch_size or batch_size_rule(n)
+    steps_per_epoch = -(-n // batch)
+    order_gen = torch.Generator(device).manual_seed(seed)
+    aug_gen = torch.Generator(device).manual_seed(seed * 1_000_003)
+    checkpoints = set(checkpoint_epochs(config.epochs, config.num_checkpoints))
+    losses = torch.zeros(config.epochs, steps_per_epoch, device=device)
+    test_batch = test_batch_size or (100 if device.type == "cpu" else 500)
+    results = []
+    start = time.perf_counter()
+    for epoch in range(config.epochs):
+        loss_fn.set_epoch(epoch + 1, config.epochs)
+        order = torch.randperm(n, generator=order_gen, device=device)
+        for step in range(steps_per_epoch):
+            idx = order[step * batch : (step + 1) * batch]
+            x = data.images[idx]
+            if config.factor > 1:
+                x = factor_crop(x, config.factor, aug_gen)
+            x = augment(x, aug_gen).contiguous(memory_format=fmt)
+            with autocast(precision, device):
+                with torch.no_grad():
+                    target = teacher(x.to(teacher_dtype))
+                out = train_model(x)
+            loss = loss_fn(out.float(), target.float(), data.labels[idx])
+            loss_fn.validate = False
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses[epoch, step] = loss.detach()
+        scheduler.step()
+        if epoch + 1 in checkpoints:
+            acc = test_accuracy(student, test, precision=precision, memory_format=fmt, batch_size=test_batch)
+            results.append({"epoch": epoch + 1, "accuracy": acc})
+    wall = time.perf_counter() - start
+    accs = [c["accuracy"] for c in results]
+    return StudentRun(seed=seed, checkpoints=results, best=max(accs), final=accs[-1], wall_time_s=wall,
+                      epoch_loss=losses.mean(1).tolist(), steps=config.epochs * steps_per_epoch,
+                      precision=precision)
+
+
+# ------------------------------------------------------------------------------------------- CLI
+
+
+def add_bench_arguments(p: argparse.ArgumentParser) -> None:
+    d = BenchSettings()
+    p.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help=f"training batch size (default {d.batch_size}: the authors' rule for 100 images)")
+    p.add_argument("--steps", type=int, default=d.steps,
+                   help=f"training steps per measurement, rounded up to whole epochs of {d.num_images} images "
+                        f"(default {d.steps})")
+    p.add_argument("--repeats", type=int, default=d.repeats,
+                   help=f"measurements per variant; variants alternate and medians are reported (default {d.repeats})")
+    p.add_argument("--precision", default=d.precision, choices=["auto", "bf16", "fp32"],
+                   help="the engine's arithmetic: auto = bf16 where the hardware is fast at it (default); "
+                        "the reference loop is always fp32")
+    p.add_argument("--models", type=int, default=d.models,
+                   help=f"members K of the many-models variant (train_students_together); 0 or 1 skips it "
+                        f"(default {d.models})")
+    p.add_argument("--device", default=d.device, help="auto (default: CUDA if available, else CPU), cpu, cuda, cuda:1 ...")
+    p.add_argument("--proposals", action="store_true",
+                   help="also time a prototype of the proposed engine changes (folded bf16 teacher, fused "
+                        "AdamW, test batches of 100 on CPU, with and without torch.compile of the student; "
+                        "the first compile takes a minute)")
+    p.add_argument("--full", action="store_true",
+                   help=f"also run one real {d.epochs_full}-epoch IPC-10 evaluation (engine, {d.test_images} test "
+                        "images) and print its wall time, instead of only the extrapolation (minutes)")
+
+
+def run_bench_command(args: argparse.Namespace) -> int:
+    for name in ("batch_size", "steps", "repeats"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.models < 0:
+        raise ValueError(f"--models must be >= 0, got {args.models}")
+    settings = BenchSettings(batch_size=args.batch_size, steps=args.steps, repeats=args.repeats,
+                             precision=args.precision, models=args.models, device=args.device, full=args.full,
+                             proposals=args.proposals)
+    run_bench(settings)
+    return 0
+
+
+command("bench", "measure the evaluation step: the engine against the authors' loop, in images per second")(
+    add_bench_arguments
+).runner(run_bench_command)
