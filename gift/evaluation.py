@@ -60,6 +60,20 @@ class EvalResult:
         atomic_write_json(path, self.to_dict())
 
 
+class NotComputed(LookupError):
+    """Raised by ``evaluate(..., run_missing=False)`` when a seed's run is not in the store."""
+
+    def __init__(self, key: str, spec: dict):
+        super().__init__(f"run {key} is not in the results store (spec: {spec})")
+        self.key, self.spec = key, spec
+
+
+def num_images(distilled) -> int:
+    """Size of a set; lazy sets (``gift.experiments.LazySet``) know it without loading pixels."""
+    n = getattr(distilled, "num_images", None)
+    return int(n) if n is not None else len(distilled.labels)
+
+
 def tensor_fingerprint(*tensors: torch.Tensor | None) -> str:
     """sha256 of the raw bytes of the given tensors (None skipped), 16 hex digits."""
     h = hashlib.sha256()
@@ -126,11 +140,15 @@ def evaluate(
     store: ResultsStore | None = None,
     data_id: dict | None = None,
     show_progress: bool = True,
+    run_missing: bool = True,
 ) -> EvalResult:
     """Evaluate ``distilled`` (a ``gift.data.DistilledSet``) on ``test`` (a ``gift.data.ImageDataset``).
 
     With ``store``, each seed's run is looked up first and trained only when missing, then saved
-    with its provenance as soon as it finishes (so a long sweep can be stopped and resumed)."""
+    with its provenance as soon as it finishes (so a long sweep can be stopped and resumed). With
+    ``run_missing=False`` a seed missing from the store raises :class:`NotComputed` instead of
+    training. ``distilled`` may be lazy (an object with ``materialize()``): its pixels are only
+    loaded when a run has to be trained."""
     config = config or EvalConfig()
     device = resolve_device(device)
     if distilled.num_classes != test.num_classes:
@@ -140,7 +158,7 @@ def evaluate(
         )
     data_id = data_id or distilled_identity(distilled)
     t_id = teacher_identity(teacher) if config.label_source in ("auto", "teacher") else None
-    hparams = resolved_hparams(config, len(distilled.labels), distilled.lr)
+    hparams = resolved_hparams(config, num_images(distilled), distilled.lr)
     base_spec = {
         "config": {k: v for k, v in config.to_dict().items() if k != "seeds"},
         "data": data_id,
@@ -155,8 +173,9 @@ def evaluate(
         def run_seed():
             nonlocal train_tensors, test_tensors
             if train_tensors is None:
-                train_tensors = make_train_tensors(distilled, test.mean, test.std)
-                test_tensors = make_test_tensors(test, distilled.space, zca)
+                real = distilled.materialize() if hasattr(distilled, "materialize") else distilled
+                train_tensors = make_train_tensors(real, test.mean, test.std)
+                test_tensors = make_test_tensors(test, real.space, zca() if callable(zca) else zca)
             start = time.perf_counter()
             run = train_student(
                 train_tensors, test_tensors, config, seed, teacher=teacher, device=device,
@@ -168,6 +187,8 @@ def evaluate(
             result, prov = run_seed()
             runs.append({**result, "provenance": prov})
         else:
+            if not run_missing and store.get("eval", spec) is None:
+                raise NotComputed(store.key(spec), spec)
             record = store.get_or_run("eval", spec, run_seed)
             runs.append({**record["result"], "provenance": record["provenance"], "key": record["key"]})
     return EvalResult(

@@ -453,6 +453,30 @@ class GiftLoss(LabelLoss):
         return _cosine_loss(s, r)
 
 
+@_register("kl_refined")
+class RefinedKLLoss(LabelLoss):
+    """Ablation "refinement only" (paper Tables 7 and 13): the native KL loss (T=20, no T^2, as
+    ``kl``) against GIFT's refined label instead of the raw teacher logits. The paper does not say
+    how a unit-length refined label enters KL; we rescale it to the teacher logits' norm, row by
+    row, so that softmax(r/T) is as sharp as softmax(t/T) and only the refinement changes."""
+
+    needs_labels = True
+    min_classes = 2
+    defaults = {"T": 20.0, "t2_scale": False, "alpha": 0.1, "gamma": 0.1, "convention": "paper",
+                "smoothing": "gift", "soft": "logits"}
+
+    def _check_hparams(self) -> None:
+        try:
+            _check_refine_args(self.alpha, self.gamma, self.convention, self.smoothing, self.soft)
+        except ValueError as err:
+            raise ValueError(f"loss {self.name!r}: {err}") from None
+
+    def _loss(self, s, t, y):
+        r = refine_labels(t, y, s.shape[1], self.alpha, self.gamma, self.convention, self.smoothing, self.soft)
+        r = F.normalize(r, dim=1) * t.norm(dim=1, keepdim=True)
+        return (self.T**2 if self.t2_scale else 1.0) * _kl(s, r, self.T)
+
+
 def gift_loss(
     student_logits: Tensor,
     teacher_logits: Tensor,

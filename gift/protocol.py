@@ -11,6 +11,7 @@ import torch
 from .config import config_from_dict, config_to_dict
 from .augment import AUGMENTATIONS
 from .losses import LOSSES
+from .models import model_options
 from .registry import Registry
 
 LABEL_SOURCES = ("auto", "teacher", "stored", "hard")
@@ -62,8 +63,14 @@ class EvalConfig:
             raise ValueError("seeds is empty; give at least one seed, e.g. seeds=(0,)")
         # fail early, before any data is loaded, on an unknown name
         OPTIMIZERS.get(self.optimizer)
-        LOSSES.get(self.loss)
         AUGMENTATIONS.get(self.augment)
+        self.loss_kwargs = canonical_kwargs(LOSSES.get(self.loss)(**self.loss_kwargs).defaults, self.loss_kwargs)
+        options = model_options(self.model)
+        unknown = sorted(set(self.model_kwargs) - set(options))
+        if unknown:
+            raise ValueError(f"model {self.model!r} got unknown option(s) {unknown}; it accepts: "
+                             f"{', '.join(options) or 'no extra options'}")
+        self.model_kwargs = canonical_kwargs(options, self.model_kwargs)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "EvalConfig":
@@ -74,6 +81,12 @@ class EvalConfig:
 
     def replace(self, **changes) -> "EvalConfig":
         return dataclasses.replace(self, **changes)
+
+
+def canonical_kwargs(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` without the entries equal to their defaults, sorted: spelling a default out
+    (``gamma=0.1``) names the same run, so it hits the same stored result."""
+    return {k: given[k] for k in sorted(given) if k not in defaults or defaults[k] != given[k]}
 
 
 def batch_size_rule(num_images: int) -> int:

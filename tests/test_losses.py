@@ -19,7 +19,7 @@ from gift.losses import (
 )
 
 ALL_LOSSES = [
-    "ce", "kl", "soft_ce", "mse", "mse_ce", "kl_ce", "soft_ce_ce", "cosine", "gift",
+    "ce", "kl", "soft_ce", "mse", "mse_ce", "kl_ce", "soft_ce_ce", "cosine", "gift", "kl_refined",
     "kd", "wsld", "dkd", "nkd",
 ]
 
@@ -134,6 +134,9 @@ REFERENCE = {
     "soft_ce_ce": lambda s, t, y: np_soft_ce(s, t, 1.0) + 0.1 * np_ce(s, y),
     "cosine": lambda s, t, y: np_cos_loss(s, t),
     "gift": lambda s, t, y: np_cos_loss(s, np_refine(t, y)),
+    "kl_refined": lambda s, t, y: np_kl(
+        s, np_unit(np_refine(t, y)) * np.linalg.norm(np.asarray(t, np.float64), axis=1, keepdims=True), 20.0
+    ),
     "kd": np_kd,
     "wsld": np_wsld,
     "dkd": np_dkd,

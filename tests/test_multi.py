@@ -139,7 +139,7 @@ def test_incompatible_configs_are_refused_with_the_field_named(data, teacher):
     with pytest.raises(ValueError, match="one seed per config"):
         check_stackable([config(), config()], [0])
     with pytest.raises(ValueError, match="not a ConvNet"):
-        check_stackable([config(model="resnet18_modified")], [0])
+        check_stackable([config(model="resnet18_modified", model_kwargs={})], [0])
     # batch_size None and the rule's value are the same batch size
     check_stackable([config(batch_size=None), config(batch_size=50)], [0, 1], num_images=100)
     # loss, its hyperparameters, lr and weight decay may differ

@@ -1,0 +1,458 @@
+"""What the book's chapters run: run profiles, lazily resolved distilled sets, and store-backed
+evaluation that loads a recorded run or trains it.
+
+A chapter does::
+
+    from gift.experiments import Experiment
+    ex = Experiment(profile)                      # "smoke" | "companion" | "paper"
+    res = ex.evaluate("rded", ipc=10, loss="gift")  # an EvalResult, or None if not computed
+
+Every run goes through the results store (``results/``, keyed by the hash of its full
+configuration), so the committed store renders the book in minutes, deleting it reruns everything,
+and a background ``make notebooks`` can be stopped and resumed at any point. Distilled sets are named
+by their recipe; their pixels are only produced (distilled, or read back from disk) when a run that
+needs them is missing. With ``run_missing=False`` nothing is trained: missing runs come back as
+``None`` and the chapter says so.
+
+The ``smoke`` profile never touches the persistent store: it works in a temporary folder, so CI and
+nbval always execute it from scratch and never write into ``results/``.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from .evaluation import EvalResult, NotComputed, evaluate
+from .protocol import EvalConfig
+from .registry import Registry
+from .results import ResultsStore, default_results_dir, provenance
+from .utils import resolve_device
+
+# Each method's "own" loss, as the GIFT authors' scripts pair them (PROTOCOL.md A.1; the random
+# baseline is the label paper's soft cross-entropy, PROTOCOL.md H).
+OWN_LOSS = {"random": "soft_ce", "rded": "kl", "sre2l": "kl", "datm": "soft_ce"}
+
+# Student settings a method's sets come with: DATM's sets are scored by an instance-norm ConvNet
+# trained on the stored learned logits (PROTOCOL.md A.1 and F).
+METHOD_STUDENT = {"datm": {"model_kwargs": {"norm": "instance"}, "label_source": "stored"}}
+
+# Distillers whose images are crops of real images: their sets are regenerated from the real data
+# (seconds) and never committed; synthesized sets (sre2l) are saved beside the results.
+COPIES_REAL_IMAGES = {"random", "rded"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One run profile of the book (a papermill parameter of every chapter)."""
+
+    name: str
+    description: str
+    dataset: str
+    model: str = "convnet3"
+    model_kwargs: dict = field(default_factory=dict)
+    teacher_file: str = ""  # under results/teachers/ (persistent profiles)
+    teacher_epochs: int = 30  # recipe used when the teacher has to be trained
+    ipcs: tuple = (1, 10, 50)
+    epochs: int = 1000
+    seeds: tuple = (0, 1, 2)
+    methods: tuple = ("random", "rded", "sre2l")
+    distill_options: dict = field(default_factory=dict)  # method -> options
+    persistent: bool = True  # False: temporary store (smoke)
+    precision: str = "auto"
+    deviations: tuple = ()  # what differs from the paper's protocol, said in every chapter
+
+
+PROFILES: Registry[Profile] = Registry("profile")
+
+
+def _register(p: Profile) -> Profile:
+    PROFILES.register(p.name)(p)
+    return p
+
+
+_register(Profile(
+    name="smoke",
+    description="digits (8x8 upsampled to 32x32), ConvNet-3 of width 32, 40 epochs, 2 seeds: seconds on a CPU",
+    dataset="digits",
+    model_kwargs={"width": 32},
+    teacher_epochs=8,
+    ipcs=(1, 10),
+    epochs=40,
+    seeds=(0, 1),
+    distill_options={"sre2l": {"iterations": 60}, "rded": {"mipc": 50}},
+    persistent=False,
+    deviations=("a toy dataset and a few epochs: checks that the code runs, not what the paper claims",),
+))
+_register(Profile(
+    name="companion",
+    description="offline CIFAR-10 (JPEG copy), ConvNet-3 (BatchNorm, width 128), our teacher and distilled sets, 300 epochs, 3 seeds",
+    dataset="cifar10",
+    teacher_file="cifar10_convnet3_batch.pt",
+    ipcs=(1, 10, 50),
+    epochs=300,
+    methods=("random", "rded", "sre2l", "datm"),
+    deviations=(
+        "CIFAR-10 (the paper's tables use CIFAR-100, Tiny-ImageNet and ImageNet-1K)",
+        "300 training epochs instead of 1000 (same milestones at 2E/3 and 5E/6, checkpoints every E/4), "
+        "so that hundreds of runs fit on a 2-core CPU",
+        "our own teacher and our own RDED/SRe2L/random sets; only the DATM set is the authors' release",
+    ),
+))
+_register(Profile(
+    name="paper",
+    description="the paper's setting for CIFAR-100 with ConvNet-3: 1000 epochs, 3 seeds; needs a GPU and the data",
+    dataset="cifar100",
+    teacher_file="cifar100_convnet3_batch.pt",
+    teacher_epochs=60,
+    ipcs=(1, 10, 50),
+    epochs=1000,
+    methods=("random", "rded", "sre2l"),
+))
+
+
+def get_profile(name: str | Profile) -> Profile:
+    return name if isinstance(name, Profile) else PROFILES.get(name)
+
+
+def list_profiles() -> list[str]:
+    return PROFILES.names()
+
+
+def default_sets_dir() -> Path:
+    """Committed distilled sets (synthesized images only): ``results/sets``."""
+    return default_results_dir() / "sets"
+
+
+def default_regenerated_dir() -> Path:
+    """Regenerated sets that copy real images (gitignored): ``$GIFT_DISTILLED_DIR`` or ``distilled/``."""
+    env = os.environ.get("GIFT_DISTILLED_DIR")
+    if env:
+        return Path(env)
+    return default_results_dir().parent / "distilled"
+
+
+class LazySet:
+    """A distilled set known by its recipe; pixels are produced on first ``materialize()``."""
+
+    space = "pixel"
+    lr = None
+
+    def __init__(self, experiment: "Experiment", method: str, ipc: int, seed: int, recipe: dict, folder: Path):
+        self._ex, self.method, self.ipc, self.seed, self.folder = experiment, method, ipc, seed, folder
+        self.meta = {"recipe": recipe, **recipe}
+        self.num_classes = experiment.num_classes
+        self.num_images = ipc * self.num_classes
+        self._real = None
+
+    def materialize(self):
+        if self._real is None:
+            self._real = self._ex._materialize(self.method, self.ipc, self.seed)
+        return self._real
+
+    def __repr__(self) -> str:
+        return f"LazySet({self.method}, ipc={self.ipc}, seed={self.seed})"
+
+
+class Experiment:
+    """A chapter's handle on one profile: data, teacher, distilled sets and recorded evaluations."""
+
+    def __init__(
+        self,
+        profile: str | Profile = "companion",
+        *,
+        run_missing: bool = True,
+        device: str = "auto",
+        show_progress: bool = True,
+        results_dir: str | os.PathLike | None = None,
+    ):
+        self.profile = get_profile(profile)
+        self.run_missing = run_missing
+        self.device = resolve_device(device)
+        self.show_progress = show_progress
+        if self.profile.persistent:
+            self.store = ResultsStore(results_dir)
+            self.sets_dir = self.store.root / "sets"
+            self.regen_dir = default_regenerated_dir() if results_dir is None else Path(results_dir) / "regenerated"
+            self.teachers_dir = self.store.root / "teachers"
+        else:
+            tmp = Path(tempfile.mkdtemp(prefix=f"gift-{self.profile.name}-"))
+            self.store = ResultsStore(tmp / "results")
+            self.sets_dir = self.regen_dir = tmp / "sets"
+            self.teachers_dir = tmp / "teachers"
+        self._data: dict[str, Any] = {}
+        self._teachers: dict[str, nn.Module] = {}
+        self._sets: dict[tuple, Any] = {}
+
+    # ------------------------------------------------------------------------------- real data
+
+    def dataset(self, split: str):
+        if split not in self._data:
+            from .data import load_dataset
+
+            self._data[split] = load_dataset(self.profile.dataset, split, show_progress=self.show_progress)
+        return self._data[split]
+
+    @property
+    def test(self):
+        return self.dataset("test")
+
+    @property
+    def train(self):
+        return self.dataset("train")
+
+    @property
+    def num_classes(self) -> int:
+        return self.test.num_classes
+
+    def zca(self):
+        """ZCA (eps 0.1) fitted on the real training images, for ZCA-space sets (DATM)."""
+        if "zca" not in self._data:
+            from .data import fit_zca
+
+            self._data["zca"] = fit_zca(self.train, eps=0.1)
+        return self._data["zca"]
+
+    # --------------------------------------------------------------------------------- teachers
+
+    def teacher_path(self, norm: str = "batch") -> Path:
+        p = self.profile
+        name = p.teacher_file or f"{p.dataset}_{p.model}_{norm}.pt"
+        if norm != "batch":
+            name = name.replace("_batch", f"_{norm}")
+        return self.teachers_dir / name
+
+    def teacher(self, norm: str = "batch") -> nn.Module:
+        """The profile's teacher with ``norm`` (loaded; trained and saved first when missing and
+        ``run_missing``)."""
+        if norm in self._teachers:
+            return self._teachers[norm]
+        from .teachers import TeacherConfig, load_teacher, save_teacher, train_teacher
+
+        path = self.teacher_path(norm)
+        if not path.exists():
+            if not self.run_missing:
+                raise NotComputed(path.name, {"teacher": str(path)})
+            p = self.profile
+            cfg = TeacherConfig(dataset=p.dataset, model=p.model, model_kwargs={**p.model_kwargs, "norm": norm},
+                                epochs=p.teacher_epochs, precision=p.precision)
+            model, meta = train_teacher(cfg, self.train, self.test, device=self.device, show_progress=self.show_progress)
+            save_teacher(model, meta, path)
+        self._teachers[norm] = load_teacher(path, dataset=self.profile.dataset, num_classes=self.num_classes)
+        return self._teachers[norm]
+
+    def teacher_accuracy(self, norm: str = "batch") -> float:
+        return float(self.teacher(norm).gift_meta["test_accuracy"])
+
+    # ----------------------------------------------------------------------------- distilled sets
+
+    def _set_spec(self, method: str, ipc: int, seed: int) -> dict:
+        options = self.profile.distill_options.get(method, {})
+        teacher = None
+        if method in ("rded", "sre2l"):
+            teacher = self.teacher().gift_meta.get("id")
+        return {"method": method, "dataset": self.profile.dataset, "ipc": ipc, "seed": seed,
+                "teacher": teacher, "options": dict(options)}
+
+    def _set_folder(self, method: str, ipc: int, seed: int) -> Path:
+        root = self.regen_dir if method in COPIES_REAL_IMAGES else self.sets_dir
+        return root / f"{method}-{self.profile.dataset}-ipc{ipc}-seed{seed}"
+
+    def datm_path(self) -> Path:
+        """The authors' released DATM CIFAR-10 IPC-10 set under the data root."""
+        from .data.paths import data_roots
+
+        for root in data_roots():
+            candidate = root / "released" / f"datm-{self.profile.dataset}-zca-ipc10"
+            if candidate.is_dir():
+                return candidate
+        raise FileNotFoundError(
+            f"the released DATM {self.profile.dataset} IPC-10 set was not found under "
+            f"{', '.join(str(r) for r in data_roots())} (expected released/datm-{self.profile.dataset}-zca-ipc10 "
+            "with images.pt, labels.pt, lr.pt); set GIFT_DATA_ROOT to the folder that holds it"
+        )
+
+    def distilled(self, method: str, ipc: int, seed: int = 0):
+        """The set ``method`` at ``ipc``: a ``DistilledSet``, or a :class:`LazySet` when only its
+        recipe is needed. Raises :class:`NotComputed` when it was never made and ``run_missing``
+        is off."""
+        key = (method, ipc, seed)
+        if key in self._sets:
+            return self._sets[key]
+        if method not in self.profile.methods:
+            raise ValueError(f"profile {self.profile.name!r} has no {method!r} sets; "
+                             f"its methods are: {', '.join(self.profile.methods)}")
+        if method == "datm":
+            from .data import load_distilled
+
+            if ipc != 10:
+                raise ValueError("only the released DATM IPC-10 set is available")
+            self._sets[key] = load_distilled(self.datm_path(), dataset=self.profile.dataset)
+            return self._sets[key]
+        record = self.store.get("set", self._set_spec(method, ipc, seed))
+        if record is not None:
+            self._sets[key] = LazySet(self, method, ipc, seed, record["result"]["recipe"],
+                                      self._set_folder(method, ipc, seed))
+        elif self.run_missing:
+            self._sets[key] = self._materialize(method, ipc, seed)
+        else:
+            raise NotComputed(self.store.key(self._set_spec(method, ipc, seed)), self._set_spec(method, ipc, seed))
+        return self._sets[key]
+
+    def register_set(self, folder: str | os.PathLike) -> Path:
+        """Adopt a set made by ``gift distill`` with this profile's teacher and options: it is
+        copied to where the profile keeps it and recorded, so chapters use it instead of
+        distilling again. Its recipe must be exactly the one the profile would use."""
+        import shutil
+
+        from .data import load_distilled
+        from .distill import get_distiller
+
+        ds = load_distilled(folder, dataset=self.train)
+        recipe = ds.meta.get("recipe")
+        if not recipe:
+            raise ValueError(f"{folder} has no recipe in distilled.json: it was not made by `gift distill`")
+        method, ipc, seed = recipe["method"], recipe["ipc"], recipe["seed"]
+        spec = self._set_spec(method, ipc, seed)
+        want = {k: spec[k] for k in ("method", "dataset", "ipc", "seed", "teacher")}
+        got = {k: recipe.get(k) for k in want}
+        defaults = {o.name: o.resolve_default(self.train) for o in get_distiller(method).options}
+        if got != want or recipe.get("options") != {**defaults, **spec["options"]}:
+            raise ValueError(f"{folder} was made with {recipe}, but profile {self.profile.name!r} expects {spec}")
+        target = self._set_folder(method, ipc, seed)
+        if Path(folder).resolve() != target.resolve():
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(folder, target)
+        self.store.put("set", spec, {"recipe": recipe, "num_images": len(ds.labels), "folder": target.name},
+                       provenance(self.device, ds.meta.get("wall_time_s")))
+        return target
+
+    def _materialize(self, method: str, ipc: int, seed: int):
+        """Read the set back from its folder when its recipe matches, else distil and save it."""
+        import time
+
+        from .data import load_distilled, save_distilled
+        from .distill import distill
+
+        spec = self._set_spec(method, ipc, seed)
+        folder = self._set_folder(method, ipc, seed)
+        record = self.store.get("set", spec)
+        if record is not None and (folder / "distilled.json").exists():
+            ds = load_distilled(folder, dataset=self.train)
+            if ds.meta.get("recipe") == record["result"]["recipe"]:
+                return ds
+        start = time.perf_counter()
+        teacher = self.teacher() if spec["teacher"] else None
+        ds = distill(method, self.train, ipc, teacher=teacher, seed=seed, device=self.device,
+                     show_progress=self.show_progress, **spec["options"])
+        wall = time.perf_counter() - start
+        save_distilled(folder, ds, overwrite=True)
+        if record is None:
+            self.store.put("set", spec, {"recipe": ds.meta["recipe"], "num_images": len(ds.labels),
+                                         "folder": folder.name}, provenance(self.device, wall))
+        elif record["result"]["recipe"] != ds.meta["recipe"]:
+            raise RuntimeError(
+                f"regenerating {folder.name} gave a different recipe than the one recorded; "
+                "the distiller changed without a version bump"
+            )
+        return ds
+
+    # -------------------------------------------------------------------------------- evaluation
+
+    def config(self, method: str | None = None, **overrides) -> EvalConfig:
+        """The profile's evaluation config, with the method's student settings and ``overrides``."""
+        p = self.profile
+        base = {"model": p.model, "model_kwargs": dict(p.model_kwargs), "epochs": p.epochs,
+                "seeds": tuple(p.seeds), "precision": p.precision}
+        extra = METHOD_STUDENT.get(method, {})
+        for k, v in extra.items():
+            base[k] = {**base[k], **v} if isinstance(v, dict) else v
+        for k, v in overrides.items():
+            base[k] = {**base.get(k, {}), **v} if k == "model_kwargs" else v
+        return EvalConfig.from_dict(base)
+
+    def evaluate(self, method: str, ipc: int, *, set_seed: int = 0, teacher_norm: str = "batch",
+                 **overrides) -> EvalResult | None:
+        """Evaluate the set (``method``, ``ipc``) with the profile's protocol and ``overrides``
+        (any :class:`EvalConfig` field, e.g. ``loss="gift"``); ``None`` when not computed and
+        ``run_missing`` is off."""
+        config = self.config(method, **overrides)
+        try:
+            data = self.distilled(method, ipc, set_seed)
+            teacher = None
+            if config.label_source in ("auto", "teacher") and not (
+                config.label_source == "auto" and getattr(data, "soft_labels", None) is not None
+            ):
+                teacher = self.teacher(teacher_norm)
+            zca = self.zca if data.space == "zca" else None
+            return evaluate(data, self.test, config, teacher=teacher, zca=zca, device=self.device,
+                            store=self.store, show_progress=self.show_progress, run_missing=self.run_missing)
+        except NotComputed:
+            return None
+
+    def evaluate_data(self, data, config: EvalConfig, *, teacher: nn.Module | None = None) -> EvalResult | None:
+        """Evaluate any set (e.g. a class subset for continual learning) through the store."""
+        try:
+            return evaluate(data, self.test, config, teacher=teacher, device=self.device, store=self.store,
+                            show_progress=self.show_progress, run_missing=self.run_missing)
+        except NotComputed:
+            return None
+
+
+# ------------------------------------------------------------------------------------ reporting
+
+
+def fmt(result: EvalResult | None, which: str = "best") -> str:
+    """``"62.31 ± 0.42"`` (mean ± population std over seeds) or ``"not computed"``."""
+    if result is None:
+        return "not computed"
+    s = result.summary()
+    return f"{s[which + '_mean']:.2f} ± {s[which + '_std']:.2f}"
+
+
+def mean_std(result: EvalResult | None, which: str = "best") -> tuple[float, float]:
+    if result is None:
+        return float("nan"), float("nan")
+    s = result.summary()
+    return s[which + "_mean"], s[which + "_std"]
+
+
+def provenance_summary(results) -> str:
+    """One line saying how many runs a chapter shows, when, where and from which commit."""
+    runs = [r for res in results if res is not None for r in res.runs]
+    if not runs:
+        return "no recorded runs"
+    provs = [r.get("provenance", {}) for r in runs]
+    dates = sorted(p.get("date", "?")[:10] for p in provs)
+    devices = sorted({p.get("device", "?") for p in provs})
+    commits = sorted({p.get("git_commit", "?") for p in provs})
+    hours = sum(p.get("wall_time_s") or 0 for p in provs) / 3600
+    span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    return (f"{len(runs)} training runs recorded {span} on {'; '.join(devices)} "
+            f"(commits {', '.join(commits)}; {hours:.2f} h of training)")
+
+
+def describe_profile(profile: str | Profile) -> str:
+    p = get_profile(profile)
+    lines = [f"Profile **{p.name}**: {p.description}."]
+    if p.deviations:
+        lines.append("Differences from the paper's protocol: " + "; ".join(p.deviations) + ".")
+    return "\n".join(lines)
+
+
+def as_row(result: EvalResult | None) -> dict[str, float]:
+    """Flat numbers for tables and figures (NaN when not computed)."""
+    b, bs = mean_std(result, "best")
+    f, fs = mean_std(result, "final")
+    return {"best": b, "best_std": bs, "final": f, "final_std": fs}
+
+
+__all__ = [
+    "COPIES_REAL_IMAGES", "Experiment", "LazySet", "METHOD_STUDENT", "OWN_LOSS", "PROFILES", "Profile",
+    "as_row", "describe_profile", "fmt", "get_profile", "list_profiles", "mean_std", "provenance_summary",
+]

@@ -1,0 +1,90 @@
+"""The chapters' layer: profiles, lazily resolved sets, store-backed evaluation, paper numbers."""
+import dataclasses
+
+import pytest
+import torch
+
+from gift import EvalConfig
+from gift.experiments import Experiment, LazySet, Profile, fmt, get_profile, provenance_summary
+from gift.paper import paper_rows, paper_value
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    torch.set_num_threads(1)
+
+
+def tiny_profile(**kw) -> Profile:
+    base = dataclasses.replace(
+        get_profile("smoke"), name="tiny", model_kwargs={"width": 8}, teacher_epochs=1, epochs=4,
+        seeds=(0,), persistent=True, distill_options={"rded": {"mipc": 5, "num_crop": 1}},
+    )
+    return dataclasses.replace(base, **kw)
+
+
+def test_paper_numbers_are_packaged_and_filterable():
+    assert paper_value(table=3, dataset="CIFAR-100", ipc=10, setting="GIFT") == (50.6, 0.3)
+    assert {r["table"] for r in paper_rows()} >= {1, 2, 3, 4, 5, 6, 7, 12, 13}
+    with pytest.raises(ValueError, match="valid fields"):
+        paper_rows(tabel=1)
+    with pytest.raises(LookupError, match="rows match"):
+        paper_value(table=1)
+
+
+def test_spelled_out_defaults_name_the_same_run():
+    a = EvalConfig(loss="gift", loss_kwargs={"gamma": 0.1}, model_kwargs={"width": 128})
+    b = EvalConfig(loss="gift")
+    assert a.to_dict() == b.to_dict()
+    with pytest.raises(ValueError, match="unknown option"):
+        EvalConfig(model="convnet3", model_kwargs={"wdth": 3})
+
+
+def test_store_backed_evaluation_and_lazy_sets(tmp_path):
+    ex = Experiment(tiny_profile(), results_dir=tmp_path, show_progress=False, device="cpu")
+    first = ex.evaluate("rded", 1, loss="gift")
+    assert first is not None and len(first.runs) == 1
+    # a fresh handle finds the set's recipe and the run without making the set again
+    again = Experiment(tiny_profile(), results_dir=tmp_path, show_progress=False, device="cpu", run_missing=False)
+    assert isinstance(again.distilled("rded", 1), LazySet)
+    second = again.evaluate("rded", 1, loss="gift", loss_kwargs={"gamma": 0.1})
+    assert second.runs[0]["best"] == first.runs[0]["best"]
+    assert again.evaluate("rded", 1, loss="kl") is None  # not computed, and not trained
+    assert fmt(None) == "not computed"
+    assert "1 training runs" in provenance_summary([second, None])
+    # a missing run makes the lazy set materialize from its folder, with the same recipe
+    ex2 = Experiment(tiny_profile(), results_dir=tmp_path, show_progress=False, device="cpu")
+    assert ex2.evaluate("rded", 1, loss="ce") is not None
+    assert ex2.distilled("rded", 1).materialize().meta["recipe"] == again.distilled("rded", 1).meta["recipe"]
+
+
+def test_smoke_profile_never_writes_to_the_repository_store(tmp_path):
+    ex = Experiment("smoke", show_progress=False)
+    assert "gift-smoke-" in str(ex.store.root)
+
+
+def test_unknown_profile_and_method_are_named():
+    with pytest.raises(ValueError, match="valid profile names"):
+        Experiment("smok")
+    ex = Experiment("smoke", show_progress=False)
+    with pytest.raises(ValueError, match="no 'datm' sets"):
+        ex.distilled("datm", 10)
+
+
+def test_a_set_made_by_the_cli_is_adopted_only_with_the_profile_recipe(tmp_path):
+    from gift.cli import main
+
+    ex = Experiment(tiny_profile(), results_dir=tmp_path / "store", show_progress=False, device="cpu")
+    teacher = ex.teacher_path()
+    ex.teacher()  # trains and saves the profile's teacher
+    out = tmp_path / "made"
+    assert main(["distill", "rded", "--dataset", "digits", "--ipc", "1", "--teacher", str(teacher), "--mipc", "5",
+                 "--num-crop", "1", "--output", str(out), "--no-progress", "--device", "cpu"]) == 0
+    target = ex.register_set(out)
+    assert (target / "distilled.json").exists()
+    assert isinstance(Experiment(tiny_profile(), results_dir=tmp_path / "store", run_missing=False,
+                                 show_progress=False).distilled("rded", 1), LazySet)
+    other = tmp_path / "other"
+    assert main(["distill", "rded", "--dataset", "digits", "--ipc", "1", "--teacher", str(teacher), "--mipc", "6",
+                 "--num-crop", "1", "--output", str(other), "--no-progress", "--device", "cpu"]) == 0
+    with pytest.raises(ValueError, match="expects"):
+        ex.register_set(other)
