@@ -1,6 +1,7 @@
 # GIFT companion: build the book and run the tests (see book/reproduce.md).
 # Every target forwards to a script; the environment is the venv $(VENV), created on demand.
-#   make book                  # env + execute all chapters (companion) + HTML book in _build/html
+#   make book                  # env + execute all chapters (companion, from the results store) + HTML book
+#   make notebooks NB=04       # execute chapters, training every run missing from results/ (long)
 #   make test                  # env + unit tests + nbval check of tests/notebooks (smoke)
 #   make notebooks NB="02 05"  # execute some chapters only (stems or numeric prefixes)
 VENV ?= .venv
@@ -10,7 +11,7 @@ EXECUTE := $(PY) tools/execute_notebooks.py
 HTML := $(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 export VENV
 
-.PHONY: help env test notebooks smoke html book clean
+.PHONY: help env test notebooks render smoke html book clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -22,8 +23,11 @@ env: ## create or update the venv (skipped when pyproject/constraints are unchan
 test: env ## unit tests (pytest tests) + nbval on tests/notebooks
 	@tools/test.sh
 
-notebooks: env ## execute chapters with the companion profile into book/ (NB= to choose)
+notebooks: env ## execute chapters (companion) into book/, training runs missing from results/ (NB= to choose)
 	$(EXECUTE) --profile companion $(NB)
+
+render: env ## execute chapters (companion) into book/ from results/ only: missing runs show as "not computed"
+	$(EXECUTE) --profile companion -p run_missing False $(NB)
 
 smoke: env ## execute chapters with the smoke profile into tests/notebooks/ (nbval references)
 	$(EXECUTE) --profile smoke $(NB)
@@ -31,7 +35,7 @@ smoke: env ## execute chapters with the smoke profile into tests/notebooks/ (nbv
 html: env ## build the HTML book from book/*.ipynb without executing anything
 	$(HTML)
 
-book: notebooks ## execute all chapters (companion), then build the HTML book into _build/html
+book: render ## render all chapters from the committed results, then build the HTML book into _build/html
 	$(HTML)
 
 clean: ## remove build outputs (_build/); keeps the venv

@@ -64,6 +64,7 @@ class Profile:
     distill_options: dict = field(default_factory=dict)  # method -> options
     persistent: bool = True  # False: temporary store (smoke)
     precision: str = "auto"
+    threads: int | None = None  # torch CPU threads; 1 for smoke so its numbers do not depend on the core count
     deviations: tuple = ()  # what differs from the paper's protocol, said in every chapter
 
 
@@ -86,6 +87,8 @@ _register(Profile(
     seeds=(0, 1),
     distill_options={"sre2l": {"iterations": 60}, "rded": {"mipc": 50}},
     persistent=False,
+    precision="fp32",
+    threads=1,
     deviations=("a toy dataset and a few epochs: checks that the code runs, not what the paper claims",),
 ))
 _register(Profile(
@@ -171,6 +174,10 @@ class Experiment:
         results_dir: str | os.PathLike | None = None,
     ):
         self.profile = get_profile(profile)
+        if self.profile.threads:
+            import torch
+
+            torch.set_num_threads(self.profile.threads)
         self.run_missing = run_missing
         self.device = resolve_device(device)
         self.show_progress = show_progress
@@ -367,7 +374,9 @@ class Experiment:
     def config(self, method: str | None = None, **overrides) -> EvalConfig:
         """The profile's evaluation config, with the method's student settings and ``overrides``."""
         p = self.profile
-        base = {"model": p.model, "model_kwargs": dict(p.model_kwargs), "epochs": p.epochs,
+        # the profile's model options belong to the profile's model; another student starts from its own defaults
+        own = overrides.get("model", p.model) == p.model
+        base = {"model": p.model, "model_kwargs": dict(p.model_kwargs) if own else {}, "epochs": p.epochs,
                 "seeds": tuple(p.seeds), "precision": p.precision}
         extra = METHOD_STUDENT.get(method, {})
         for k, v in extra.items():

@@ -54,6 +54,7 @@ if ON_COLAB and importlib.util.find_spec("gift") is None:
 # %% tags=["parameters"]
 profile = "companion"  # "smoke" (CPU, seconds), "companion" (the published book), "paper" (GPU/Colab)
 seed = 0
+run_missing = True  # train runs missing from results/ (False: show them as "not computed")
 
 # %%
 import matplotlib.pyplot as plt
