@@ -78,12 +78,12 @@ def _register(p: Profile) -> Profile:
 
 _register(Profile(
     name="smoke",
-    description="digits (8x8 upsampled to 32x32), ConvNet-3 of width 32, 40 epochs, 2 seeds: seconds on a CPU",
+    description="digits (8x8 upsampled to 32x32), ConvNet-3 of width 16, 20 epochs, 2 seeds: seconds on a CPU",
     dataset="digits",
-    model_kwargs={"width": 32},
+    model_kwargs={"width": 16},
     teacher_epochs=8,
     ipcs=(1, 10),
-    epochs=40,
+    epochs=20,
     seeds=(0, 1),
     distill_options={"sre2l": {"iterations": 60}, "rded": {"mipc": 50}},
     persistent=False,
@@ -187,10 +187,15 @@ class Experiment:
             self.regen_dir = default_regenerated_dir() if results_dir is None else Path(results_dir) / "regenerated"
             self.teachers_dir = self.store.root / "teachers"
         else:
+            # Runs always execute afresh; the deterministic, slow-to-make teacher and sets are
+            # cached per user (they are found again only when their recipe matches exactly).
             tmp = Path(tempfile.mkdtemp(prefix=f"gift-{self.profile.name}-"))
             self.store = ResultsStore(tmp / "results")
-            self.sets_dir = self.regen_dir = tmp / "sets"
-            self.teachers_dir = tmp / "teachers"
+            from .data.paths import cache_dir
+
+            cached = cache_dir() / "profiles" / self.profile.name
+            self.sets_dir = self.regen_dir = cached / "sets"
+            self.teachers_dir = cached / "teachers"
         self._data: dict[str, Any] = {}
         self._teachers: dict[str, nn.Module] = {}
         self._sets: dict[tuple, Any] = {}
@@ -226,11 +231,23 @@ class Experiment:
 
     # --------------------------------------------------------------------------------- teachers
 
+    def teacher_config(self, norm: str = "batch"):
+        from .teachers import TeacherConfig
+
+        p = self.profile
+        return TeacherConfig(dataset=p.dataset, model=p.model, model_kwargs={**p.model_kwargs, "norm": norm},
+                             epochs=p.teacher_epochs, precision=p.precision)
+
     def teacher_path(self, norm: str = "batch") -> Path:
         p = self.profile
-        name = p.teacher_file or f"{p.dataset}_{p.model}_{norm}.pt"
-        if norm != "batch":
-            name = name.replace("_batch", f"_{norm}")
+        if p.teacher_file:
+            name = p.teacher_file if norm == "batch" else p.teacher_file.replace("_batch", f"_{norm}")
+        else:  # named by its recipe, so a cached file is reused only for the same recipe
+            from . import __version__
+            from .config import config_hash, config_to_dict
+
+            recipe = {"config": config_to_dict(self.teacher_config(norm)), "gift": __version__}
+            name = f"{p.dataset}_{p.model}_{norm}_{config_hash(recipe)[:10]}.pt"
         return self.teachers_dir / name
 
     def teacher(self, norm: str = "batch") -> nn.Module:
@@ -238,15 +255,13 @@ class Experiment:
         ``run_missing``)."""
         if norm in self._teachers:
             return self._teachers[norm]
-        from .teachers import TeacherConfig, load_teacher, save_teacher, train_teacher
+        from .teachers import load_teacher, save_teacher, train_teacher
 
         path = self.teacher_path(norm)
         if not path.exists():
             if not self.run_missing:
                 raise NotComputed(path.name, {"teacher": str(path)})
-            p = self.profile
-            cfg = TeacherConfig(dataset=p.dataset, model=p.model, model_kwargs={**p.model_kwargs, "norm": norm},
-                                epochs=p.teacher_epochs, precision=p.precision)
+            cfg = self.teacher_config(norm)
             model, meta = train_teacher(cfg, self.train, self.test, device=self.device, show_progress=self.show_progress)
             save_teacher(model, meta, path)
         self._teachers[norm] = load_teacher(path, dataset=self.profile.dataset, num_classes=self.num_classes)
@@ -349,9 +364,14 @@ class Experiment:
         spec = self._set_spec(method, ipc, seed)
         folder = self._set_folder(method, ipc, seed)
         record = self.store.get("set", spec)
-        if record is not None and (folder / "distilled.json").exists():
+        if (folder / "distilled.json").exists():
             ds = load_distilled(folder, dataset=self.train)
-            if ds.meta.get("recipe") == record["result"]["recipe"]:
+            recipe = ds.meta.get("recipe") or {}
+            if record is not None and recipe == record["result"]["recipe"]:
+                return ds
+            if record is None and _recipe_matches(recipe, spec):
+                self.store.put("set", spec, {"recipe": recipe, "num_images": len(ds.labels), "folder": folder.name},
+                               provenance(self.device, ds.meta.get("wall_time_s")))
                 return ds
         start = time.perf_counter()
         teacher = self.teacher() if spec["teacher"] else None
@@ -411,6 +431,18 @@ class Experiment:
                             show_progress=self.show_progress, run_missing=self.run_missing)
         except NotComputed:
             return None
+
+
+def _recipe_matches(recipe: dict, spec: dict) -> bool:
+    """A set on disk was made by the current distiller with the spec's method, data, teacher and options."""
+    from .distill import get_distiller
+
+    if not recipe or any(recipe.get(k) != spec[k] for k in ("method", "dataset", "ipc", "seed", "teacher")):
+        return False
+    if recipe.get("version") != get_distiller(spec["method"]).version:
+        return False
+    options = recipe.get("options") or {}
+    return all(options.get(k) == v for k, v in spec["options"].items())
 
 
 # ------------------------------------------------------------------------------------ reporting
