@@ -160,6 +160,10 @@ class DistilledSet:
             self.lr = float(torch.as_tensor(self.lr).item()) if not isinstance(self.lr, (int, float)) else float(self.lr)
         self.meta = dict(self.meta or {})
 
+    def materialize(self) -> "DistilledSet":
+        """Itself: a loaded set is already material (lazy sets from ``gift.experiments`` load on demand)."""
+        return self
+
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
