@@ -117,6 +117,14 @@ def make_train_tensors(distilled, mean, std) -> TrainTensors:
     return TrainTensors(images, distilled.labels.long(), distilled.num_classes, distilled.soft_labels, distilled.lr)
 
 
+def _resolve_zca(zca):
+    """``zca`` may be a fitted transform or a zero-argument function returning one (fitted lazily,
+    only when a run has to be trained)."""
+    if zca is None or hasattr(zca, "transform"):
+        return zca
+    return zca()
+
+
 def make_test_tensors(test, space: str, zca=None) -> TestTensors:
     from .data import prepare_test_set
 
@@ -175,7 +183,7 @@ def evaluate(
             if train_tensors is None:
                 real = distilled.materialize() if hasattr(distilled, "materialize") else distilled
                 train_tensors = make_train_tensors(real, test.mean, test.std)
-                test_tensors = make_test_tensors(test, real.space, zca() if callable(zca) else zca)
+                test_tensors = make_test_tensors(test, real.space, _resolve_zca(zca))
             start = time.perf_counter()
             run = train_student(
                 train_tensors, test_tensors, config, seed, teacher=teacher, device=device,

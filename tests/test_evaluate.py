@@ -152,3 +152,25 @@ def test_torchrun_trains_one_student_on_two_gloo_processes(tmp_path, distilled, 
 def test_model_for_other_size_is_refused():
     with pytest.raises(ValueError):
         get_model("convnet6", 10, 32)
+
+
+@pytest.fixture(scope="module")
+def digits_zca(digits):
+    from gift.data import fit_zca
+
+    return fit_zca(digits[0], eps=0.1, cache=False)
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["fitted", "function"])
+def test_zca_space_set_accepts_a_fitted_zca_or_a_function_returning_one(digits, distilled, digits_zca, lazy):
+    """DATM-style sets: the test images are whitened with ZCA fitted on the real training images."""
+    train, test = digits
+    zca = digits_zca
+    whitened = DistilledSet(images=zca.transform(distilled.images), labels=distilled.labels, num_classes=10,
+                            space="zca", soft_labels=torch.randn(len(distilled.labels), 10),
+                            meta={"recipe": {"method": "zca-test"}})
+    cfg = EvalConfig(**{**FAST, "seeds": (0,), "loss": "soft_ce"})
+    res = evaluate(whitened, test, cfg, zca=(lambda: zca) if lazy else zca, device="cpu", show_progress=False)
+    assert 0 <= res.runs[0]["best"] <= 100
+    with pytest.raises(ValueError, match="ZCA space"):
+        evaluate(whitened, test, cfg, device="cpu", show_progress=False)
