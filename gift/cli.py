@@ -214,9 +214,15 @@ def run_results(args: argparse.Namespace) -> int:
         spec, res, prov = rec["spec"], rec["result"], rec["provenance"]
         cfg = spec.get("config", {})
         data = spec.get("data", {})
-        name = data.get("recipe", {}).get("method") if isinstance(data.get("recipe"), dict) else data.get("content")
+        recipe = data.get("recipe") if isinstance(data.get("recipe"), dict) else {}
+        if recipe:
+            name = f"{recipe.get('method')}" + (f"-ipc{recipe['ipc']}" if "ipc" in recipe else "")
+        else:  # a loaded set named by its content: say its format too
+            name = f"{data.get('format') or 'set'}:{str(data.get('content', ''))[:8]}"
+        if rec["kind"] == "set":
+            name = f"{spec.get('method')}-ipc{spec.get('ipc')}"
         acc = res.get("best")
-        print(f"{rec['kind']:6s} {rec['key']}  {str(name):12s} {cfg.get('model', ''):18s} {cfg.get('loss', ''):10s} "
+        print(f"{rec['kind']:6s} {rec['key']}  {str(name):16s} {cfg.get('model', ''):18s} {cfg.get('loss', ''):10s} "
               f"seed {spec.get('seed', '-')}  best {acc if acc is None else f'{acc:.2f}'}  "
               f"{prov.get('date', '')}  {prov.get('device', '')}")
     print(f"{count} record(s) in {store.root}")
