@@ -153,7 +153,7 @@ command("eval", "train students on a distilled set under the paper's protocol an
 def add_teacher_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="teacher_command", required=True, metavar="{train,info}")
     t = sub.add_parser("train", help="train a teacher (observer) model from scratch on the real training set",
-                       description="Recipe: SGD (Nesterov, momentum 0.9, wd 5e-4 on weights), 1 warm-up epoch then cosine decay, random crop + flip, cross-entropy.")
+                       description="Recipe: SGD (Nesterov, momentum 0.9, wd 5e-4 on weights), 1 warm-up epoch then cosine decay, random crop + flip, cross-entropy. The state is saved to OUTPUT.partial after every epoch; rerunning the same command resumes from it.")
     t.add_argument("--dataset", default="cifar10", help="dataset name (default cifar10)")
     t.add_argument("--model", default="convnet3", help="architecture (default convnet3)")
     t.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="model option, e.g. --model-arg norm=instance")
@@ -186,7 +186,10 @@ def run_teacher(args: argparse.Namespace) -> int:
     )
     train = load_dataset(args.dataset, "train", root=args.data_root)
     test = load_dataset(args.dataset, "test", root=args.data_root)
-    model, meta = train_teacher(config, train, test, device=args.device, show_progress=not args.no_progress)
+    # an interrupted run resumes from OUTPUT.partial (saved after every epoch) when rerun
+    partial = f"{args.output}.partial"
+    model, meta = train_teacher(config, train, test, device=args.device, show_progress=not args.no_progress,
+                                checkpoint=partial)
     save_teacher(model, meta, args.output)
     print(f"teacher {meta['id']}: test accuracy {meta['test_accuracy']:.2f}% "
           f"({meta['provenance']['wall_time_s']:.0f} s) -> {args.output}")

@@ -262,7 +262,8 @@ class Experiment:
             if not self.run_missing:
                 raise NotComputed(path.name, {"teacher": str(path)})
             cfg = self.teacher_config(norm)
-            model, meta = train_teacher(cfg, self.train, self.test, device=self.device, show_progress=self.show_progress)
+            model, meta = train_teacher(cfg, self.train, self.test, device=self.device, show_progress=self.show_progress,
+                                        checkpoint=path.with_name(path.name + ".partial"))
             save_teacher(model, meta, path)
         self._teachers[norm] = load_teacher(path, dataset=self.profile.dataset, num_classes=self.num_classes)
         return self._teachers[norm]

@@ -68,11 +68,16 @@ def _normalise(images_uint8: torch.Tensor, mean, std) -> torch.Tensor:
 
 
 def train_teacher(
-    config: TeacherConfig, train, test, *, device="auto", show_progress: bool = True
+    config: TeacherConfig, train, test, *, device="auto", show_progress: bool = True,
+    checkpoint: str | Path | None = None,
 ) -> tuple[nn.Module, dict]:
     """Train a teacher on ``train`` (an ImageDataset) and measure it on ``test``.
 
-    Returns the model (eval mode, with ``gift_meta``) and its metadata."""
+    Returns the model (eval mode, with ``gift_meta``) and its metadata. With ``checkpoint`` the
+    state (weights, optimizer, random generator, epoch) is saved atomically after every epoch and
+    training resumes from it when it exists with the same config and data: an interrupted job on a
+    shared machine loses at most one epoch, and the result equals an uninterrupted run. The file is
+    removed when training finishes."""
     device = resolve_device(device)
     precision = resolve_precision(config.precision, device)
     if len(train.labels) == 0:
@@ -103,8 +108,20 @@ def train_teacher(
             return config.lr * (step + 1) / warm
         return config.lr * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(total - warm, 1)))
 
-    start, step, history = time.perf_counter(), 0, []
-    bar = progress(range(config.epochs), desc=f"teacher {config.model}", enabled=show_progress)
+    start, step, history, first_epoch, elapsed = time.perf_counter(), 0, [], 0, 0.0
+    ckpt_key = {"config": config_to_dict(config), "dataset": train.name, "n": n, "device": str(device)}
+    if checkpoint is not None and Path(checkpoint).exists():
+        state = torch.load(Path(checkpoint), map_location="cpu", weights_only=True)
+        if state.get("key") != ckpt_key:
+            raise ValueError(f"the checkpoint {checkpoint} belongs to another teacher run "
+                             f"({state.get('key')}); delete it or choose another output")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["generator"])
+        first_epoch, step, history, elapsed = state["epoch"], state["step"], list(state["history"]), state["elapsed"]
+    start -= elapsed
+    bar = progress(range(first_epoch, config.epochs), desc=f"teacher {config.model}", enabled=show_progress,
+                   initial=first_epoch, total=config.epochs)
     for epoch in bar:
         model.train()
         order = torch.randperm(n, generator=gen, device=device)
@@ -127,6 +144,10 @@ def train_teacher(
             raise RuntimeError(f"teacher training diverged at epoch {epoch + 1} (loss {mean_loss})")
         history.append(round(mean_loss, 5))
         bar.set_postfix(loss=f"{mean_loss:.3f}")
+        if checkpoint is not None:
+            atomic_torch_save({"key": ckpt_key, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                               "generator": gen.get_state(), "epoch": epoch + 1, "step": step,
+                               "history": history, "elapsed": time.perf_counter() - start}, Path(checkpoint))
     acc = test_accuracy(model, test_t, precision="fp32", memory_format=fmt)
     model.eval()
     meta = {
@@ -146,6 +167,8 @@ def train_teacher(
         "provenance": provenance(device, time.perf_counter() - start),
     }
     model = model.to(memory_format=torch.contiguous_format).cpu()
+    if checkpoint is not None:
+        Path(checkpoint).unlink(missing_ok=True)
     meta["id"] = teacher_id(model, meta)
     model.gift_meta = {**getattr(model, "gift_meta", {}), **_public_meta(meta)}
     return model, meta

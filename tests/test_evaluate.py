@@ -174,3 +174,45 @@ def test_zca_space_set_accepts_a_fitted_zca_or_a_function_returning_one(digits, 
     assert 0 <= res.runs[0]["best"] <= 100
     with pytest.raises(ValueError, match="ZCA space"):
         evaluate(whitened, test, cfg, device="cpu", show_progress=False)
+
+
+def test_interrupted_teacher_training_resumes_to_the_same_weights(tmp_path, digits, monkeypatch):
+    """A teacher job killed mid-way resumes from its per-epoch checkpoint and ends bit-identical."""
+    import gift.teachers as teachers
+
+    train, test = digits
+    cfg = TeacherConfig(dataset="digits", model="convnet3", model_kwargs={"width": 8}, epochs=3,
+                        batch_size=256, precision="fp32")
+    whole, _ = train_teacher(cfg, train, test, device="cpu", show_progress=False)
+
+    ckpt = tmp_path / "t.pt.partial"
+    real_progress = teachers.progress
+
+    class Interrupted:  # a progress bar whose job is killed when the third epoch starts
+        def __init__(self, iterable, **kw):
+            self.bar = real_progress(iterable, **kw)
+
+        def __iter__(self):
+            for i, epoch in enumerate(self.bar):
+                if i == 2:
+                    raise KeyboardInterrupt
+                yield epoch
+
+        def set_postfix(self, **kw):
+            self.bar.set_postfix(**kw)
+
+    interrupted = Interrupted
+
+    monkeypatch.setattr(teachers, "progress", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_teacher(cfg, train, test, device="cpu", show_progress=False, checkpoint=ckpt)
+    assert ckpt.exists()
+    monkeypatch.setattr(teachers, "progress", real_progress)
+    resumed, meta = train_teacher(cfg, train, test, device="cpu", show_progress=False, checkpoint=ckpt)
+    assert not ckpt.exists() and len(meta["train_loss"]) == 3
+    for (name, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    other = TeacherConfig(dataset="digits", model="convnet3", model_kwargs={"width": 8}, epochs=4, precision="fp32")
+    torch.save({"key": {"config": "other"}}, ckpt)
+    with pytest.raises(ValueError, match="another teacher run"):
+        train_teacher(other, train, test, device="cpu", show_progress=False, checkpoint=ckpt)
