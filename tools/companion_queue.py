@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Train the book's companion-profile runs in priority order, into results/ (resumable).
+
+The chapters themselves are the specification (``make notebooks`` trains whatever they need);
+this queue only orders the same ``Experiment.evaluate`` calls so that a CPU with a few hours to
+spare fills the claims checklist breadth-first: one comparison per claim first, then the grids.
+Runs already stored are skipped instantly, so it can be stopped and restarted at any time.
+
+    OMP_NUM_THREADS=1 python tools/companion_queue.py --worker 0/2 &   # two workers, one per core
+    OMP_NUM_THREADS=1 python tools/companion_queue.py --worker 1/2 &
+    python tools/companion_queue.py --list                             # the queue, with what is stored
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from gift.experiments import OWN_LOSS, Experiment, fmt
+
+LOSS_GRID = ("ce", "kl", "soft_ce", "mse", "mse_ce", "kl_ce", "soft_ce_ce", "gift", "cosine")
+KD = ("kd", "dkd", "nkd", "wsld")
+GAMMAS = (0.0, 0.05, 0.2, 0.3, 0.5)
+
+
+def jobs() -> list[tuple]:
+    """(method, ipc, overrides) or ("continual", loss) in priority order."""
+    J: list[tuple] = []
+    for m in ("rded", "random", "datm", "sre2l"):
+        J += [(m, 10, {"loss": OWN_LOSS[m]}), (m, 10, {"loss": "gift"})]
+    J += [("rded", 10, {"loss": L}) for L in ("kl_refined", "cosine")]
+    J += [("rded", 10, {"loss": L}) for L in KD]
+    for opt in ("sgd", "adam"):
+        J += [("rded", 10, {"loss": "kl", "optimizer": opt}), ("rded", 10, {"loss": "gift", "optimizer": opt})]
+    J += [(m, 10, {"loss": "ce", "label_source": "hard"}) for m in ("random", "rded", "sre2l", "datm")]
+    J += [("continual", "kl"), ("continual", "gift")]
+    J += [("rded", 10, {"loss": "gift", "loss_kwargs": {"gamma": g}}) for g in GAMMAS]
+    J += [("rded", 10, {"loss": L}) for L in LOSS_GRID]
+    for m in ("random", "rded", "sre2l"):
+        J += [(m, 1, {"loss": OWN_LOSS[m]}), (m, 1, {"loss": "gift"})]
+    J += [("sre2l", 10, {"loss": L}) for L in ("kl_refined", "cosine", *KD)]
+    for opt in ("sgd", "adam", "adamw"):
+        J += [("rded", 10, {"loss": "kl", "loss_kwargs": {"t2_scale": True}, "optimizer": opt})]
+    J += [("rded", 10, {"loss": "gift", "loss_kwargs": kw})
+          for kw in ({"convention": "official"}, {"soft": "probs"}, {"smoothing": "pytorch"})]
+    J += [("sre2l", 10, {"loss": "gift", "loss_kwargs": {"gamma": g}}) for g in GAMMAS]
+    J += [(m, 10, {"loss": L}) for m in ("sre2l", "datm") for L in LOSS_GRID]
+    J += [("random", ipc, {"loss": "kl"}) for ipc in (1, 10, 50)]
+    J += [(m, ipc, {"loss": "ce", "label_source": "hard"}) for m in ("random", "rded", "sre2l") for ipc in (1, 50)]
+    J += [(m, 10, {"loss": L, "model": "resnet18_modified"}) for m in ("rded", "sre2l") for L in ("kl", "gift")]
+    for m in ("random", "rded", "sre2l"):
+        J += [(m, 50, {"loss": OWN_LOSS[m]}), (m, 50, {"loss": "gift"})]
+    return J
+
+
+def run_continual(ex: Experiment, loss: str):
+    from gift.continual import class_incremental_split, run_class_incremental
+
+    split = class_incremental_split(ex.num_classes, 10, seed=0)
+    return run_class_incremental(ex, ex.distilled("rded", 10), ex.config("rded", loss=loss), split,
+                                 teacher=ex.teacher())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--worker", default="0/1", help="I/N: run every N-th job starting at I (default 0/1)")
+    ap.add_argument("--list", action="store_true", help="print the queue and whether each job is stored")
+    args = ap.parse_args()
+    i, n = (int(v) for v in args.worker.split("/"))
+    torch.set_num_threads(1)
+    ex = Experiment("companion", show_progress=False, run_missing=not args.list)
+    for k, job in enumerate(jobs()):
+        if k % n != i:
+            continue
+        start = time.time()
+        try:
+            if job[0] == "continual":
+                steps = run_continual(ex, job[1])
+                text = " ".join(f"{s.accuracy()[0]:.1f}" for s in steps)
+            else:
+                text = fmt(ex.evaluate(job[0], job[1], **job[2]))
+        except Exception as err:  # a missing set or teacher in --list mode; keep going
+            text = f"unavailable ({type(err).__name__}: {err})"
+        print(f"[{k:3d}] {job}: {text} ({time.time() - start:.0f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
