@@ -54,6 +54,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("distilled", help="distilled set: an image folder, data.pt, a DATM folder (images.pt, labels.pt, lr.pt), a res_*.pt, or a folder written by `gift distill`")
     g.add_argument("--dataset", help="test dataset name (default: read from the distilled set's metadata)")
     g.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
+    g.add_argument("--download", action="store_true", help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet)")
     g = p.add_argument_group("labels")
     g.add_argument("--teacher", help="teacher checkpoint from `gift teacher train`; relabels every augmented batch online")
     g.add_argument("--label-source", default="auto", choices=LABEL_SOURCES,
@@ -65,7 +66,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="model option, e.g. --model-arg norm=instance (repeatable)")
     g.add_argument("--optimizer", default="adamw", choices=list_optimizers(),
                    help="adamw (default: lr 1e-3, wd 1e-4, the authors' code), adam (same numbers, coupled L2 decay), sgd (lr 0.01, momentum 0.9, wd 5e-4)")
-    g.add_argument("--lr", type=float, help="learning rate (default: the optimizer's)")
+    g.add_argument("--lr", type=float, help="learning rate (default: the optimizer's; the authors use 1e-4 for swin_v2_t: pass --lr 1e-4)")
     g.add_argument("--weight-decay", type=float, help="weight decay (default: the optimizer's)")
     g.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
     g.add_argument("--use-learned-lr", action="store_true", help="train with the set's learned lr (DATM lr.pt)")
@@ -105,19 +106,20 @@ def run_eval(args: argparse.Namespace) -> int:
             device = "cpu"
     rank = dist.get_rank() if dist.is_initialized() else 0
 
-    distilled = load_distilled(args.distilled)
+    # --dataset goes to the loader too, so a set that declares another dataset is refused
+    distilled = load_distilled(args.distilled, dataset=args.dataset)
     dataset = args.dataset or distilled.meta.get("dataset")
     if not dataset:
         raise SystemExit("error: the distilled set does not say which dataset it comes from; pass --dataset")
-    test = load_dataset(dataset, "test", root=args.data_root)
+    test = load_dataset(dataset, "test", root=args.data_root, download=args.download)
     teacher = None
     if args.teacher:
-        teacher = load_teacher(args.teacher, dataset=dataset, num_classes=test.num_classes)
+        teacher = load_teacher(args.teacher, dataset=test.name, num_classes=test.num_classes)
     zca = None
     if distilled.space == "zca":
         from .data import fit_zca
 
-        train = load_dataset(dataset, "train", root=args.data_root)
+        train = load_dataset(dataset, "train", root=args.data_root, download=args.download)
         zca = fit_zca(train, eps=distilled.meta.get("zca_eps", 0.1))
     config = EvalConfig(
         model=args.model, model_kwargs=parse_kv(args.model_arg), loss=args.loss,
@@ -161,13 +163,14 @@ def add_teacher_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--batch-size", type=int, default=256, help="batch size (default 256)")
     t.add_argument("--lr", type=float, default=0.05, help="peak learning rate (default 0.05)")
     t.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    t.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
-    t.add_argument("--device", default="auto")
+    t.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 autocast where the hardware is fast at it (default); fp32: the plain path")
+    t.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1 ...")
     t.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
+    t.add_argument("--download", action="store_true", help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet)")
     t.add_argument("--output", "-o", required=True, help="where to save the teacher (.pt)")
-    t.add_argument("--no-progress", action="store_true")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
     i = sub.add_parser("info", help="print a saved teacher's metadata")
-    i.add_argument("path")
+    i.add_argument("path", help="teacher checkpoint (.pt) written by `gift teacher train`")
 
 
 def run_teacher(args: argparse.Namespace) -> int:
@@ -184,8 +187,8 @@ def run_teacher(args: argparse.Namespace) -> int:
         dataset=args.dataset, model=args.model, model_kwargs=parse_kv(args.model_arg), epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, seed=args.seed, precision=args.precision,
     )
-    train = load_dataset(args.dataset, "train", root=args.data_root)
-    test = load_dataset(args.dataset, "test", root=args.data_root)
+    train = load_dataset(args.dataset, "train", root=args.data_root, download=args.download)
+    test = load_dataset(args.dataset, "test", root=args.data_root, download=args.download)
     # an interrupted run resumes from OUTPUT.partial (saved after every epoch) when rerun
     partial = f"{args.output}.partial"
     model, meta = train_teacher(config, train, test, device=args.device, show_progress=not args.no_progress,
@@ -239,7 +242,8 @@ command("results", "list the runs stored in the results store")(add_results_argu
 
 
 def add_list_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("what", choices=["losses", "models", "optimizers", "datasets", "augmentations", "distillers"])
+    p.add_argument("what", choices=["losses", "models", "optimizers", "datasets", "augmentations", "distillers"],
+                   help="which registry to list")
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -156,6 +156,20 @@ def check_teacher(teacher: nn.Module, data: TrainTensors) -> None:
         )
 
 
+def check_shards(n: int, batch: int, world: int) -> None:
+    """Under DDP every rank needs at least one image of every batch: a rank with an empty share
+    would fail while the others wait for its gradients forever. Checked before any collective,
+    so all ranks stop with the same message."""
+    last = n - (-(-n // batch) - 1) * batch  # size of the last (possibly partial) batch
+    smallest = min(batch, last)
+    if world > smallest:
+        raise ValueError(
+            f"{world} processes cannot share a batch of {smallest} image(s) ({n} images, batch size "
+            f"{batch}, so the last batch of each epoch holds {last}); use at most {smallest} processes "
+            f"or a batch size that leaves at least {world} images in every batch"
+        )
+
+
 def train_student(
     data: TrainTensors,
     test: TestTensors,
@@ -176,6 +190,9 @@ def train_student(
     precision = resolve_precision(config.precision, device)
     data, test = data.to(device), TestTensors(test.images.to(device), test.labels.to(device))
     source = resolve_label_source(config, teacher, data)
+    n = data.images.shape[0]
+    batch = config.batch_size or batch_size_rule(n)
+    check_shards(n, batch, world)
 
     torch.manual_seed(seed)  # the student's initialisation
     image_size = data.images.shape[-1]
@@ -200,8 +217,6 @@ def train_student(
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(config.epochs), gamma=0.2)
     augment = get_augmentation(config.augment)
 
-    n = data.images.shape[0]
-    batch = config.batch_size or batch_size_rule(n)
     steps_per_epoch = -(-n // batch)  # the last partial batch is kept, as in the authors' loader
     order_gen = torch.Generator(device).manual_seed(seed)  # identical on every rank
     aug_gen = torch.Generator(device).manual_seed(seed * 1_000_003 + rank)

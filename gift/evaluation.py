@@ -137,6 +137,25 @@ def make_test_tensors(test, space: str, zca=None) -> TestTensors:
     return TestTensors(images, labels)
 
 
+def check_same_dataset(distilled, test, teacher: nn.Module | None = None) -> None:
+    """The set and the teacher, where their metadata names a dataset, must be for the test set's
+    dataset: equal class counts alone would let a digits set or teacher be scored on CIFAR-10."""
+    from .data import canonical_dataset_name
+
+    declared = canonical_dataset_name((getattr(distilled, "meta", None) or {}).get("dataset"))
+    if declared and declared != test.name:
+        raise ValueError(
+            f"the distilled set is for dataset {declared!r} but the test set is {test.name!r}; "
+            f"evaluate it on its own dataset (--dataset {declared})"
+        )
+    trained_on = canonical_dataset_name((getattr(teacher, "gift_meta", None) or {}).get("dataset")) if teacher is not None else None
+    if trained_on and trained_on != test.name:
+        raise ValueError(
+            f"the teacher was trained on {trained_on!r} but the test set is {test.name!r}; "
+            f"use a teacher trained on {test.name} (`gift teacher train --dataset {test.name}`)"
+        )
+
+
 def evaluate(
     distilled,
     test,
@@ -164,6 +183,7 @@ def evaluate(
             f"the distilled set has {distilled.num_classes} classes but the test set "
             f"{test.name!r} has {test.num_classes}; evaluate it on its own dataset"
         )
+    check_same_dataset(distilled, test, teacher if config.label_source in ("auto", "teacher") else None)
     data_id = data_id or distilled_identity(distilled)
     t_id = teacher_identity(teacher) if config.label_source in ("auto", "teacher") else None
     hparams = resolved_hparams(config, num_images(distilled), distilled.lr)

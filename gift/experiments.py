@@ -479,6 +479,35 @@ def provenance_summary(results) -> str:
             f"(commits {', '.join(commits)}; {hours:.2f} h of training)")
 
 
+def run_plan(results: dict) -> list[str]:
+    """One line per run of a chapter with what it *ran*, not what it measured: loss and its options,
+    student, optimizer, the resolved protocol numbers, the checkpoint epochs recorded, and whether
+    every accuracy is a valid percentage.
+
+    Accuracies after a few epochs of training differ in the last bits between CPU models (oneDNN
+    picks other kernels), so they cannot be compared across the machines CI may run on; these
+    lines are exact on every machine and change only when the protocol does. The regression tests
+    (nbval) check them."""
+    lines = []
+    for label, res in results.items():
+        name = " ".join(str(p) for p in label) if isinstance(label, tuple) else str(label)
+        if res is None:
+            lines.append(f"{name}: not computed")
+            continue
+        c, h = res.config, res.hparams
+        kw = ",".join(f"{k}={v}" for k, v in sorted(c["loss_kwargs"].items()))
+        model_kw = ",".join(f"{k}={v}" for k, v in sorted(c["model_kwargs"].items()))
+        epochs = sorted({tuple(ck["epoch"] for ck in r["checkpoints"]) for r in res.runs})
+        valid = all(0.0 <= ck["accuracy"] <= 100.0 for r in res.runs for ck in r["checkpoints"])
+        lines.append(
+            f"{name}: {c['loss']}({kw}) {c['model']}({model_kw}) {c['optimizer']} lr={h['lr']:g} "
+            f"wd={h['weight_decay']:g} batch={h['batch_size']} epochs={c['epochs']} "
+            f"milestones={list(h['milestones'])} seeds={[r['seed'] for r in res.runs]} "
+            f"checkpoints={'/'.join(str(list(e)) for e in epochs)} accuracies valid={valid}"
+        )
+    return lines
+
+
 def describe_profile(profile: str | Profile) -> str:
     p = get_profile(profile)
     lines = [f"Profile **{p.name}**: {p.description}."]
@@ -497,4 +526,5 @@ def as_row(result: EvalResult | None) -> dict[str, float]:
 __all__ = [
     "COPIES_REAL_IMAGES", "Experiment", "LazySet", "METHOD_STUDENT", "OWN_LOSS", "PROFILES", "Profile",
     "as_row", "describe_profile", "fmt", "get_profile", "list_profiles", "mean_std", "provenance_summary",
+    "run_plan",
 ]

@@ -5,8 +5,8 @@ paper's Table 3 (kd, wsld, dkd, nkd).
 Every loss is a :class:`LabelLoss` looked up by name (``get_loss("gift")``) and called as
 ``loss(student_logits, teacher_logits, labels)``. ``teacher_logits`` are the raw logits of the
 frozen teacher on the same augmented batch, or the stored soft labels of a distilled set (DATM).
-All arithmetic is done in float32, whatever the input precision, because bf16 softmax/normalise
-loses too much to compare runs.
+All arithmetic is done in at least float32, because bf16 softmax/normalise loses too much to
+compare runs; float64 inputs stay float64, so the formulas can be checked to ~1e-12.
 
 Formulas follow docs/PROTOCOL.md sections A.2, A.3 and G (read from the authors' code).
 """
@@ -61,13 +61,40 @@ def smooth_labels(labels: Tensor, num_classes: int, alpha: float, convention: st
     _one_of("smoothing convention", convention, SMOOTHING_CONVENTIONS)
     if num_classes < 2:
         raise ValueError(f"label smoothing needs at least 2 classes, got num_classes={num_classes}")
+    _check_class_indices("smooth_labels", labels, num_classes)
+    return _smooth(labels, num_classes, alpha, convention)
+
+
+def _smooth(labels: Tensor, num_classes: int, alpha: float, convention: str,
+            dtype: torch.dtype = torch.float32) -> Tensor:
+    """smooth_labels without the checks (the losses have checked their inputs already)."""
     labels = labels.long().view(-1, 1)
     if convention == "gift":
         off, on = alpha / (num_classes - 1), 1.0 - alpha
     else:
         off, on = alpha / num_classes, 1.0 - alpha + alpha / num_classes
-    out = torch.full((labels.shape[0], num_classes), off, dtype=torch.float32, device=labels.device)
+    out = torch.full((labels.shape[0], num_classes), off, dtype=dtype, device=labels.device)
     return out.scatter_(1, labels, on)
+
+
+def _work_dtype(x: Tensor) -> torch.dtype:
+    """float32 for bf16/fp16/fp32 inputs, float64 for float64 ones."""
+    return torch.promote_types(x.dtype, torch.float32)
+
+
+def _check_class_indices(who: str, labels: Any, num_classes: int) -> None:
+    """Integer labels in [0, C): a float or out-of-range label would otherwise be cast or crash
+    inside ``scatter_`` with an index error that does not say which argument is wrong."""
+    if not isinstance(labels, Tensor) or labels.dtype not in _INTEGER_DTYPES:
+        got = labels.dtype if isinstance(labels, Tensor) else type(labels).__name__
+        raise ValueError(
+            f"{who}: labels must be an integer tensor of class indices, got {got}; use labels.long()"
+        )
+    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise ValueError(
+            f"{who}: labels must lie in [0, {num_classes}) for num_classes={num_classes}, got values in "
+            f"[{int(labels.min())}, {int(labels.max())}]; check the class mapping or num_classes"
+        )
 
 
 def _check_refine_args(alpha: float, gamma: float, convention: str, smoothing: str, soft: str) -> None:
@@ -93,7 +120,7 @@ def refine_labels(
     smoothing: str = "gift",
     soft: str = "logits",
 ) -> Tensor:
-    """GIFT's refined label r, [B, C] float32 (paper Section 4).
+    """GIFT's refined label r, [B, C] float32 (float64 for float64 logits) (paper Section 4).
 
     s = smooth_labels(labels, alpha); soft = teacher logits (``soft="logits"``, authors' code) or
     their softmax (``soft="probs"``); n() = row-wise L2 normalisation.
@@ -109,22 +136,29 @@ def refine_labels(
         raise ValueError(
             f"refine_labels: teacher_logits must have shape [B, {num_classes}], got {tuple(teacher_logits.shape)}"
         )
+    _check_class_indices("refine_labels", labels, num_classes)
     if labels.shape != teacher_logits.shape[:1]:
         raise ValueError(
             f"refine_labels: labels must have shape [{teacher_logits.shape[0]}] (one class index per row), "
             f"got {tuple(labels.shape)}"
         )
-    t = teacher_logits.float()
+    return _refine(teacher_logits, labels, num_classes, alpha, gamma, convention, smoothing, soft)
+
+
+def _refine(t: Tensor, labels: Tensor, num_classes: int, alpha: float, gamma: float, convention: str,
+            smoothing: str, soft: str) -> Tensor:
+    """refine_labels without the checks: the losses validate once, not on every step."""
+    t = t.to(_work_dtype(t))
     soft_label = F.softmax(t, dim=1) if soft == "probs" else t
     n_soft = F.normalize(soft_label, dim=1)
-    n_smooth = F.normalize(smooth_labels(labels, num_classes, alpha, smoothing).to(t.device), dim=1)
+    n_smooth = F.normalize(_smooth(labels, num_classes, alpha, smoothing, t.dtype).to(t.device), dim=1)
     if convention == "paper":
         return gamma * n_smooth + (1.0 - gamma) * n_soft
     return n_soft + gamma * n_smooth
 
 
 # ------------------------------------------------------------------------------------------------
-# Functional pieces shared by several losses (inputs already float32)
+# Functional pieces shared by several losses (inputs already float32 or float64)
 # ------------------------------------------------------------------------------------------------
 def _cosine_loss(a: Tensor, b: Tensor) -> Tensor:
     """1 - mean row cosine; normalise first so huge logits cannot overflow the dot product."""
@@ -165,7 +199,8 @@ class LabelLoss(nn.Module):
     """Base class: ``loss(student_logits, teacher_logits=None, labels=None) -> scalar``.
 
     Subclasses set ``name`` (via :func:`_register`), ``needs_teacher``, ``needs_labels`` and
-    ``defaults`` (hyperparameter -> default), and implement ``_loss(s, t, y)`` on float32 tensors.
+    ``defaults`` (hyperparameter -> default), and implement ``_loss(s, t, y)`` on float32 tensors
+    (float64 when the caller passes float64).
 
     ``validate=True`` adds the checks that need a device->host sync (NaN/Inf, label range); the
     training engine turns it off after the first step. Checks that read only shapes and dtypes
@@ -310,8 +345,8 @@ class LabelLoss(nn.Module):
     # -- call -----------------------------------------------------------------------------------
     def forward(self, student_logits: Tensor, teacher_logits: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
         self._check_inputs(student_logits, teacher_logits, labels)
-        s = student_logits.float()
-        t = teacher_logits.float() if self.needs_teacher else None
+        s = student_logits.to(_work_dtype(student_logits))
+        t = teacher_logits.to(s.dtype) if self.needs_teacher else None
         y = labels.long() if self.needs_labels else None
         return self._loss(s, t, y)
 
@@ -449,7 +484,7 @@ class GiftLoss(LabelLoss):
             raise ValueError(f"loss {self.name!r}: {err}") from None
 
     def _loss(self, s, t, y):
-        r = refine_labels(t, y, s.shape[1], self.alpha, self.gamma, self.convention, self.smoothing, self.soft)
+        r = _refine(t, y, s.shape[1], self.alpha, self.gamma, self.convention, self.smoothing, self.soft)
         return _cosine_loss(s, r)
 
 
@@ -472,7 +507,7 @@ class RefinedKLLoss(LabelLoss):
             raise ValueError(f"loss {self.name!r}: {err}") from None
 
     def _loss(self, s, t, y):
-        r = refine_labels(t, y, s.shape[1], self.alpha, self.gamma, self.convention, self.smoothing, self.soft)
+        r = _refine(t, y, s.shape[1], self.alpha, self.gamma, self.convention, self.smoothing, self.soft)
         r = F.normalize(r, dim=1) * t.norm(dim=1, keepdim=True)
         return (self.T**2 if self.t2_scale else 1.0) * _kl(s, r, self.T)
 

@@ -111,7 +111,9 @@ def checkpoint_epochs(epochs: int, num_checkpoints: int) -> list[int]:
     """Epochs (1-based, after training that epoch) at which test accuracy is measured.
 
     The authors test when the epoch count is a multiple of floor(E/4); for E=1000 that is
-    250, 500, 750, 1000. For E not divisible we keep the multiples and always include E."""
+    250, 500, 750, 1000. When num_checkpoints does not divide E, the last multiple is moved to E,
+    so there are exactly num_checkpoints points and the last is the final epoch (E=10: 2, 4, 6,
+    10; the authors' loop would also test at 8)."""
     step = max(epochs // num_checkpoints, 1)
     points = [step * k for k in range(1, num_checkpoints + 1) if step * k <= epochs]
     if points[-1] != epochs:

@@ -202,19 +202,7 @@ def load_teacher(
     """Load a saved teacher in eval mode, frozen. Checks, when given, that its dataset, number of
     classes and architecture match what the caller expects, and fails clearly otherwise."""
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"no teacher at {path}; train one with `gift teacher train --dataset cifar10 --model convnet3`"
-        )
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ValueError(
-            f"refused to load {path}: it is not a plain-tensor checkpoint loadable with "
-            f"weights_only=True ({type(err).__name__}); it was not executed"
-        ) from None
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a gift teacher file (expected format {FORMAT!r})")
+    blob = _read_teacher_file(path)
     meta = blob["meta"]
     for what, want, have in (
         ("dataset", dataset, meta["dataset"]),
@@ -227,11 +215,38 @@ def load_teacher(
                 f"train or pick a teacher for {want!r}"
             )
     model = get_model(meta["architecture"], meta["num_classes"], meta["image_size"], **meta["model_kwargs"])
-    model.load_state_dict(blob["state_dict"])
+    try:
+        model.load_state_dict(blob["state_dict"])
+    except RuntimeError as err:  # weights of another architecture/width than the metadata says
+        first = str(err).splitlines()[1:2] or [str(err)]
+        raise ValueError(
+            f"teacher {path}: its weights do not fit the {meta['architecture']} "
+            f"{meta['model_kwargs'] or ''} its metadata names ({first[0].strip()}); the file is "
+            f"inconsistent, train it again"
+        ) from None
     model.gift_meta = {**getattr(model, "gift_meta", {}), **_public_meta(meta), "test_accuracy": meta["test_accuracy"]}
     return model.to(device).eval().requires_grad_(False)
 
 
+def _read_teacher_file(path: Path) -> dict:
+    """The checkpoint dict, read with weights_only=True; clear errors for a missing, unsafe or foreign file."""
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no teacher at {path}; train one with `gift teacher train --dataset cifar10 --model convnet3`"
+        )
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(
+            f"refused to load {path}: it is not a plain-tensor checkpoint loadable with "
+            f"weights_only=True ({type(err).__name__}); it was not executed"
+        ) from None
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT or not isinstance(blob.get("meta"), dict):
+        raise ValueError(f"{path} is not a gift teacher file (expected format {FORMAT!r})")
+    return blob
+
+
 def teacher_meta(path: str | Path) -> dict:
-    return torch.load(Path(path), map_location="cpu", weights_only=True)["meta"]
+    """The metadata of a saved teacher (same checks as :func:`load_teacher`, no model built)."""
+    return _read_teacher_file(Path(path))["meta"]
 

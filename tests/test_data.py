@@ -480,3 +480,25 @@ def test_real_cifar10_zca(shared_cache):
     w = z.transform(sample)
     assert torch.allclose(z.inverse(w), sample.float() / 255, atol=1e-4)
     assert abs(w.mean().item()) < 0.05
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED / "released" / "datm-cifar10-zca-ipc10").is_dir() or not HAS_SHARED,
+                    reason="real CIFAR-10 or the released DATM set absent")
+def test_real_datm_set_evaluates(shared_cache):
+    """The released DATM set goes through evaluate(): test images whitened with ZCA fitted on the
+    real train split (eps 0.1, [0, 1], no mean/std), the set's stored logits as soft labels."""
+    from gift.evaluation import evaluate
+    from gift.protocol import EvalConfig
+
+    syn = gd.load_distilled(SHARED / "released" / "datm-cifar10-zca-ipc10", dataset="cifar10")
+    tr, te = _load_shared(shared_cache, "train"), _load_shared(shared_cache, "test")
+    zca = ZCA(0.1).fit(tr.images)
+    # the set lives in this ZCA space: undone, its pixels average like CIFAR-10's (~0.47), not like noise
+    assert 0.3 < zca.inverse(syn.images).mean().item() < 0.6
+    test = te.subset(torch.arange(0, len(te), 20))  # 500 test images keep this short
+    cfg = EvalConfig(model_kwargs={"norm": "instance"}, loss="soft_ce", label_source="stored", epochs=2,
+                     seeds=(0,), num_checkpoints=1, precision="fp32")
+    res = evaluate(syn, test, cfg, zca=zca, device="cpu", show_progress=False)
+    assert 0 <= res.runs[0]["best"] <= 100 and res.data["format"] == "datm"

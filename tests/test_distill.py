@@ -343,7 +343,8 @@ def test_cli_with_teacher_file(train, tmp_path, capsys):
 def test_cli_help_documents_every_option():
     sub = build_parser()._subparsers._group_actions[0].choices["distill"]
     text = sub.format_help()
-    for flag in ("--dataset", "--ipc", "--teacher", "--seed", "--output", "--device", "--no-progress", "--mipc",
+    for flag in ("--dataset", "--data-root", "--download", "--ipc", "--teacher", "--seed", "--output", "--device",
+                 "--no-progress", "--mipc",
                  "--num-crop", "--factor", "--iterations", "--lr", "--r-bn", "--first-bn-multiplier", "--jitter",
                  "--batch-size"):
         assert flag in text

@@ -160,3 +160,19 @@ def test_eval_result_is_json_ready(tmp_path, data, teacher):
     assert s["best_mean"] == pytest.approx(sum(r["best"] for r in runs) / 2)
     result.save_json(tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["seeds"] == 2
+
+
+def test_ddp_refuses_a_batch_too_small_to_share(data, monkeypatch):
+    """12 images in batches of 11 leave a last batch of 1: with 2 ranks one would get no images
+    and the other would wait for it forever, so the run stops before training with the fix."""
+    import gift.engine as engine
+    from gift.engine import check_shards
+
+    train, test = data
+    monkeypatch.setattr(engine, "distributed_context", lambda: (0, 2))
+    with pytest.raises(ValueError, match=r"2 processes cannot share a batch of 1 image.*last batch of each epoch holds 1"):
+        train_student(train, test, tiny_eval_config(batch_size=11), 0, show_progress=False)
+    check_shards(12, 6, 2)  # 6 + 6: every rank gets 3 images
+    check_shards(12, 5, 2)  # 5 + 5 + 2
+    with pytest.raises(ValueError, match="use at most 4 processes"):
+        check_shards(12, 4, 8)

@@ -65,6 +65,44 @@ def test_teacher_round_trip_and_checks(teacher_file):
         load_teacher(teacher_file.parent / "missing.pt")
 
 
+class _Evil:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_teacher_architecture_weights_and_unsafe_files_are_refused(teacher_file, tmp_path):
+    with pytest.raises(ValueError, match="has architecture 'convnet3' but 'resnet18_modified' was expected"):
+        load_teacher(teacher_file, architecture="resnet18_modified")
+    blob = torch.load(teacher_file, weights_only=True)
+    blob["meta"]["model_kwargs"] = {"width": 32}  # metadata that does not fit the stored weights
+    torch.save(blob, tmp_path / "inconsistent.pt")
+    with pytest.raises(ValueError, match="do not fit the convnet3"):
+        load_teacher(tmp_path / "inconsistent.pt")
+    marker = tmp_path / "MARKER"
+    torch.save({"format": "gift-teacher-v1", "meta": {"x": _Evil(str(marker))}}, tmp_path / "evil.pt")
+    for read in (load_teacher, gift.teachers.teacher_meta):
+        with pytest.raises(ValueError, match="not executed"):
+            read(tmp_path / "evil.pt")
+    assert not marker.exists()
+    assert main(["teacher", "info", str(tmp_path / "evil.pt")]) == 2
+
+
+def test_evaluate_refuses_a_set_or_teacher_for_another_dataset(digits, distilled, teacher_file):
+    """Equal class counts are not enough: a digits set or teacher must not be scored on CIFAR-10."""
+    _, test = digits
+    other = DistilledSet(images=distilled.images, labels=distilled.labels, num_classes=10, space="pixel",
+                         meta={"dataset": "CIFAR10"})
+    with pytest.raises(ValueError, match="the distilled set is for dataset 'cifar10' but the test set is 'digits'"):
+        evaluate(other, test, EvalConfig(**FAST), show_progress=False)
+    teacher = load_teacher(teacher_file)
+    teacher.gift_meta = {**teacher.gift_meta, "dataset": "cifar10"}
+    with pytest.raises(ValueError, match="the teacher was trained on 'cifar10' but the test set is 'digits'"):
+        evaluate(distilled, test, EvalConfig(**FAST), teacher=teacher, show_progress=False)
+
+
 def test_evaluate_with_store_trains_once(tmp_path, digits, distilled, teacher_file, monkeypatch):
     _, test = digits
     teacher = load_teacher(teacher_file)
@@ -106,7 +144,7 @@ def test_eval_help_documents_every_option(capsys):
     for option in ("--teacher", "--label-source", "--loss", "--loss-arg", "--model", "--model-arg", "--optimizer",
                    "--lr", "--weight-decay", "--momentum", "--use-learned-lr", "--epochs", "--batch-size",
                    "--num-checkpoints", "--augment", "--factor", "--seeds", "--precision", "--device",
-                   "--store", "--output", "--no-progress", "--dataset", "--data-root"):
+                   "--store", "--output", "--no-progress", "--dataset", "--data-root", "--download"):
         assert option in text, option
 
 
@@ -131,6 +169,19 @@ def test_cli_reports_bad_input_clearly(tmp_path, distilled, capsys):
                  "--num-checkpoints", "1", "--no-progress"]) == 2
     assert "unknown loss 'cosinus'" in capsys.readouterr().err
     assert main(["eval", str(tmp_path / "nothing-here"), "--no-progress"]) == 2
+    # --dataset that contradicts the set's own metadata (both have 10 classes) is refused before any data loads
+    assert main(["eval", str(folder), "--dataset", "cifar10", "--epochs", "1", "--no-progress"]) == 2
+    assert "for dataset 'digits' but dataset='cifar10' was given" in capsys.readouterr().err
+
+
+def test_teacher_train_help_states_the_recipe_and_flags(capsys):
+    with pytest.raises(SystemExit):
+        main(["teacher", "train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "Nesterov" in text and "cosine" in text and "crop + flip" in text
+    for flag in ("--dataset", "--model", "--epochs", "--batch-size", "--lr", "--seed", "--data-root", "--download",
+                 "--output"):
+        assert flag in text, flag
 
 
 @pytest.mark.slow
@@ -216,3 +267,31 @@ def test_interrupted_teacher_training_resumes_to_the_same_weights(tmp_path, digi
     torch.save({"key": {"config": "other"}}, ckpt)
     with pytest.raises(ValueError, match="another teacher run"):
         train_teacher(other, train, test, device="cpu", show_progress=False, checkpoint=ckpt)
+
+
+def _subparsers(parser, path=()):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from _subparsers(sub, (*path, name))
+
+
+def test_every_subcommand_has_help_for_every_argument(capsys):
+    import argparse
+
+    from gift.cli import _register_optional_commands, build_parser
+
+    _register_optional_commands()
+    commands = list(_subparsers(build_parser()))
+    assert {"eval", "teacher", "results", "list"} <= {path[0] for path, _ in commands}
+    for path, sub in commands:
+        undocumented = [a.option_strings or a.dest for a in sub._actions
+                        if not a.help and not isinstance(a, argparse._SubParsersAction)]
+        assert not undocumented, f"gift {' '.join(path)}: no help for {undocumented}"
+        with pytest.raises(SystemExit) as exit_:
+            main([*path, "--help"])
+        assert exit_.value.code == 0
+        assert capsys.readouterr().out.startswith("usage: gift " + " ".join(path))

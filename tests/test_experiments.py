@@ -5,7 +5,9 @@ import pytest
 import torch
 
 from gift import EvalConfig
-from gift.experiments import Experiment, LazySet, Profile, fmt, get_profile, provenance_summary
+from gift.evaluation import EvalResult
+from gift.experiments import Experiment, LazySet, Profile, fmt, get_profile, provenance_summary, run_plan
+from gift.protocol import resolved_hparams
 from gift.paper import paper_rows, paper_value
 
 
@@ -88,3 +90,23 @@ def test_a_set_made_by_the_cli_is_adopted_only_with_the_profile_recipe(tmp_path)
                  "--num-crop", "1", "--output", str(other), "--no-progress", "--device", "cpu"]) == 0
     with pytest.raises(ValueError, match="expects"):
         ex.register_set(other)
+
+
+def _result(accuracies_by_seed, **config):
+    cfg = EvalConfig(epochs=8, **config)
+    runs = [{"seed": s, "checkpoints": [{"epoch": e, "accuracy": a} for e, a in zip((2, 4, 6, 8), accs)]}
+            for s, accs in accuracies_by_seed.items()]
+    return EvalResult(config=cfg.to_dict(), hparams=resolved_hparams(cfg, 100), runs=runs)
+
+
+def test_run_plan_names_what_ran_but_not_the_accuracies():
+    a = _result({0: [10, 20, 30, 40], 1: [11, 21, 31, 41]}, loss="gift", loss_kwargs={"gamma": 0.2})
+    b = _result({0: [12, 22, 32, 42.5], 1: [13, 23, 33, 43]}, loss="gift", loss_kwargs={"gamma": 0.2})
+    (line,) = run_plan({("rded", 10): a})
+    assert line.startswith("rded 10: gift(gamma=0.2) convnet3() adamw lr=0.001 wd=0.0001 batch=50 epochs=8")
+    assert "milestones=[5, 6]" in line and "seeds=[0, 1]" in line and "checkpoints=[2, 4, 6, 8]" in line
+    assert line.endswith("accuracies valid=True")
+    assert run_plan({"x": a}) == run_plan({"x": b})  # other accuracies, same plan
+    assert run_plan({"x": _result({0: [1, 2, 3, 4]}, loss="kl")}) != run_plan({"x": a})
+    assert run_plan({"x": _result({0: [1, 2, 3, 140]})})[0].endswith("valid=False")
+    assert run_plan({"missing": None}) == ["missing: not computed"]

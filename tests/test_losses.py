@@ -199,6 +199,24 @@ def test_hyperparameters_match_numpy(name, hp, ref):
     assert run(get_loss(name, **hp), S45, T45, Y4) == pytest.approx(ref(S45, T45, Y4), abs=1e-6, rel=1e-6)
 
 
+@pytest.mark.parametrize("name", ALL_LOSSES)
+def test_formulas_match_numpy_on_random_batches(name):
+    """Many shapes, including one row and two classes (DKD/NKD then have a single non-target
+    class). float64 inputs are computed in float64 and agree to 1e-10; float32 inputs agree to
+    float32 precision (T^2 = 16 in kd/dkd/wsld amplifies its ~1e-7 rounding, hence rel 1e-5)."""
+    rng = np.random.default_rng(7)
+    loss = get_loss(name)
+    for _ in range(25):
+        b, c = int(rng.integers(1, 9)), int(rng.integers(2, 12))
+        s, t, y = rng.normal(0, 1, (b, c)), rng.normal(0, 3, (b, c)), rng.integers(0, c, b)
+        ref = REFERENCE[name](s, t, y)
+        out64 = loss(tt(s, torch.float64), tt(t, torch.float64), torch.tensor(y))
+        assert out64.dtype == torch.float64
+        assert float(out64) == pytest.approx(ref, abs=1e-10, rel=1e-10)
+        s32, t32 = tt(s).double().numpy(), tt(t).double().numpy()  # the inputs rounded to float32
+        assert run(loss, s32, t32, y) == pytest.approx(REFERENCE[name](s32, t32, y), abs=1e-6, rel=1e-5)
+
+
 def test_authors_script_names_are_aliases():
     assert get_loss("softce").name == "soft_ce"
     assert get_loss("softce_ce").name == "soft_ce_ce"
@@ -475,6 +493,18 @@ def test_refine_labels_argument_errors():
         refine_labels(T_, Y, 3, alpha=-0.1)
     with pytest.raises(ValueError, match=r"unknown smoothing convention 'x'"):
         smooth_labels(Y, 3, 0.1, convention="x")
+
+
+def test_refine_and_smooth_reject_bad_class_indices():
+    t = torch.randn(2, 3)
+    with pytest.raises(ValueError, match=r"refine_labels: labels must lie in \[0, 3\).*\[0, 3\]"):
+        refine_labels(t, torch.tensor([0, 3]), 3)
+    with pytest.raises(ValueError, match=r"refine_labels: labels must be an integer tensor.*torch.float32"):
+        refine_labels(t, torch.tensor([0.0, 1.0]), 3)
+    with pytest.raises(ValueError, match=r"smooth_labels: labels must lie in \[0, 3\).*\[-1, 0\]"):
+        smooth_labels(torch.tensor([-1, 0]), 3, 0.1)
+    with pytest.raises(ValueError, match=r"smooth_labels: labels must be an integer tensor.*list"):
+        smooth_labels([0, 1], 3, 0.1)
 
 
 def test_registry_is_the_public_one():

@@ -362,7 +362,7 @@ class _Cifar(DatasetLoader):
         self.num_classes = num_classes
         self.how_to_get = (
             f"To download the original files (~170 MB) call load_dataset({name!r}, ..., download=True) "
-            f"(uses torchvision's download helper; needs internet)."
+            f"or add --download to the gift command (uses torchvision's download helper; needs internet)."
         )
 
     def candidates(self, root: Path, split: str) -> list[tuple[str, Path]]:
@@ -462,7 +462,7 @@ class _TinyImageNet(DatasetLoader):
     URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
     how_to_get = (
         "Get tiny-imagenet-200.zip (http://cs231n.stanford.edu/tiny-imagenet-200.zip) and unzip it "
-        "into the data root, or call load_dataset('tinyimagenet', ..., download=True)."
+        "into the data root, or call load_dataset('tinyimagenet', ..., download=True) (gift commands: --download)."
     )
 
     def candidates(self, root: Path, split: str) -> list[tuple[str, Path]]:

@@ -29,6 +29,7 @@ def add_distill_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default="cifar10", help="training set to distil (default cifar10; see `gift list datasets`)")
     g.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
+    g.add_argument("--download", action="store_true", help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet)")
     g.add_argument("--image-size", type=int, help="load the dataset at this image size (default: the dataset's; must match the teacher)")
     g.add_argument("--ipc", type=int, default=10, help="images per class (default 10)")
     g.add_argument("--teacher", metavar="PATH",
@@ -65,7 +66,7 @@ def run_distill(args: argparse.Namespace) -> int:
         raise ValueError(f"{output} exists; pass --overwrite to replace it or choose another --output")
     start = time.perf_counter()
     train = load_dataset(args.dataset, "train", root=args.data_root, image_size=args.image_size,
-                         show_progress=not args.no_progress)
+                         download=args.download, show_progress=not args.no_progress)
     teacher = None
     if d.needs_teacher:
         from ..teachers import load_teacher
