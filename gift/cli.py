@@ -66,7 +66,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="model option, e.g. --model-arg norm=instance (repeatable)")
     g.add_argument("--optimizer", default="adamw", choices=list_optimizers(),
                    help="adamw (default: lr 1e-3, wd 1e-4, the authors' code), adam (same numbers, coupled L2 decay), sgd (lr 0.01, momentum 0.9, wd 5e-4)")
-    g.add_argument("--lr", type=float, help="learning rate (default: the optimizer's; the authors use 1e-4 for swin_v2_t: pass --lr 1e-4)")
+    g.add_argument("--lr", type=float, help="learning rate (default: the optimizer's; under adamw 1e-4 for swin_v2_t, as the authors' code)")
     g.add_argument("--weight-decay", type=float, help="weight decay (default: the optimizer's)")
     g.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
     g.add_argument("--use-learned-lr", action="store_true", help="train with the set's learned lr (DATM lr.pt)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+import torch
 import torchvision
 from torch import Tensor, nn
 
@@ -111,9 +112,38 @@ for _depth in (3, 4, 5, 6):
 # --------------------------------------------------------------------------------------------
 
 
+IMAGENET_CLASSES = 1000
+
+
+def _imagenet_model_with_sliced_head(arch: str, num_classes: int) -> nn.Module:
+    """torchvision ``arch`` built with its 1000-way head, then the head cut to its first
+    ``num_classes`` rows (the reference's ``pruning_classifier``). Why not build a C-way head:
+    some heads are initialised by their width (EfficientNet: uniform(+-1/sqrt(out_features))), so
+    a C-way head would start up to 10x wider than the reference's. More than 1000 classes: a
+    head of that width is built directly."""
+    if num_classes > IMAGENET_CLASSES:
+        return getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
+    model = getattr(torchvision.models, arch)(weights=None)
+    heads = [(path, m) for path, m in model.named_modules()
+             if isinstance(m, nn.Linear) and m.out_features == IMAGENET_CLASSES]
+    if len(heads) != 1:
+        raise RuntimeError(f"expected one {IMAGENET_CLASSES}-way linear head in torchvision {arch}, "
+                           f"found {[path for path, _ in heads]}")
+    path, head = heads[0]
+    parent_path, _, name = path.rpartition(".")
+    parent = model.get_submodule(parent_path)
+    cut = nn.Linear(head.in_features, num_classes, bias=head.bias is not None)
+    with torch.no_grad():
+        cut.weight.copy_(head.weight[:num_classes])
+        if head.bias is not None:
+            cut.bias.copy_(head.bias[:num_classes])
+    setattr(parent, name, cut)
+    return model
+
+
 def _modified_resnet(arch: str) -> Callable[..., nn.Module]:
     def build(num_classes: int, image_size: int, in_channels: int) -> nn.Module:
-        model = getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
+        model = _imagenet_model_with_sliced_head(arch, num_classes)
         # 3x3 stride-1 stem and no max-pool: 32/64 px inputs keep their resolution into layer1.
         model.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
         model.maxpool = nn.Identity()
@@ -121,9 +151,8 @@ def _modified_resnet(arch: str) -> Callable[..., nn.Module]:
 
     build.__doc__ = (
         f"torchvision ``{arch}`` with conv1 = Conv2d(3, 64, 3, stride 1, padding 1, bias False) and "
-        "maxpool = Identity (PROTOCOL B.2). The reference builds a 1000-way fc and keeps its first "
-        "C rows; building a C-way fc directly gives the same init distribution (nn.Linear's init "
-        "depends on fan-in only). The new conv1 keeps PyTorch's default Conv2d init, not "
+        "maxpool = Identity (PROTOCOL B.2). As in the reference, a 1000-way fc is built and its "
+        "first C rows are kept. The new conv1 keeps PyTorch's default Conv2d init, not "
         "torchvision's kaiming-normal, as in the reference.")
     return build
 
@@ -141,9 +170,10 @@ def _torchvision_model(arch: str) -> Callable[..., nn.Module]:
         if in_channels != 3:
             raise ValueError(f"{arch} is the stock torchvision model and takes 3 input channels, "
                              f"got in_channels={in_channels}")
-        return getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
+        return _imagenet_model_with_sliced_head(arch, num_classes)
 
-    build.__doc__ = f"torchvision ``{arch}`` from scratch (``weights=None``) with a C-way head."
+    build.__doc__ = (f"torchvision ``{arch}`` from scratch (``weights=None``); its 1000-way head is cut "
+                     "to the first C rows, as the reference does (PROTOCOL B.3).")
     return build
 
 

@@ -9,7 +9,8 @@ import torch
 
 from gift.engine import TestTensors, TrainingDiverged, TrainTensors, train_student
 from gift.models import get_model
-from gift.protocol import EvalConfig, batch_size_rule, checkpoint_epochs, lr_milestones
+from gift.protocol import (EvalConfig, batch_size_rule, build_optimizer, checkpoint_epochs, lr_milestones,
+                           resolved_hparams)
 
 C = 4
 
@@ -57,6 +58,16 @@ def test_milestones_and_checkpoints():
     assert checkpoint_epochs(300, 4) == [75, 150, 225, 300]
     assert checkpoint_epochs(10, 4) == [2, 4, 6, 10]
     assert checkpoint_epochs(2, 2) == [1, 2]
+
+
+def test_transformers_get_the_authors_smaller_adamw_lr():
+    swin = EvalConfig(model="swin_v2_t")
+    assert resolved_hparams(swin, 100)["lr"] == 1e-4
+    assert resolved_hparams(EvalConfig(), 100)["lr"] == 1e-3
+    assert resolved_hparams(EvalConfig(model="swin_v2_t", optimizer="sgd"), 100)["lr"] == 0.01
+    assert resolved_hparams(EvalConfig(model="swin_v2_t", lr=3e-4), 100)["lr"] == 3e-4
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    assert build_optimizer(swin, params).param_groups[0]["lr"] == 1e-4
 
 
 def test_config_rejects_unknown_keys_and_bad_values():

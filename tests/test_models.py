@@ -155,3 +155,21 @@ def test_torchvision_model_rejects_other_channel_counts():
 
 def test_registry_is_shared():
     assert "convnet3" in MODELS and len(MODELS) == len(list_models())
+
+
+def test_torchvision_heads_are_the_first_rows_of_the_1000_way_head():
+    """As the reference: build the ImageNet model, keep the first C rows of its head, so a head
+    initialised by its width (EfficientNet) starts as narrow as the reference's."""
+    import torchvision
+
+    torch.manual_seed(0)
+    ours = get_model("efficientnet_b0", 10, 64)
+    torch.manual_seed(0)
+    full = torchvision.models.efficientnet_b0(weights=None)
+    assert torch.equal(ours.classifier[1].weight, full.classifier[1].weight[:10])
+    assert float(ours.classifier[1].weight.abs().max()) <= 1 / 1000 ** 0.5
+    torch.manual_seed(0)
+    resnet = get_model("resnet18_modified", 10, 32)
+    torch.manual_seed(0)
+    assert torch.equal(resnet.fc.weight, torchvision.models.resnet18(weights=None).fc.weight[:10])
+    assert get_model("mobilenet_v2", 1001, 64).classifier[1].out_features == 1001
