@@ -7,6 +7,7 @@ bf16 where the hardware supports it, and the host synchronises only at test chec
 NaN checks, never per step."""
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 
@@ -109,22 +110,46 @@ def memory_format_for(model: nn.Module) -> torch.memory_format:
     return torch.contiguous_format if uses_group_norm(model) else torch.channels_last
 
 
+def inference_copy(model: nn.Module) -> nn.Module:
+    """A frozen eval-mode copy of ``model`` for forward passes only, every BatchNorm folded into
+    the convolution before it (``torch.fx`` conv-bn fusion: exact in eval mode up to rounding).
+
+    Why: in eval mode a BatchNorm is an affine map, so folding it removes a full pass over every
+    activation; on a CPU that pass costs about as much as the convolution it follows. Used for the
+    frozen teacher and for test passes. A model ``torch.fx`` cannot trace is copied unfused."""
+    from torch.fx.experimental.optimization import fuse
+
+    fmt = memory_format_for(model)
+    frozen = copy.deepcopy(model).eval().requires_grad_(False)
+    try:
+        frozen = fuse(frozen, inplace=True)
+    except Exception:  # untraceable control flow: keep the eval-mode copy as it is
+        pass
+    return frozen.to(memory_format=fmt).requires_grad_(False)
+
+
+def default_test_batch(device: torch.device) -> int:
+    """Test batch size: 100 on a CPU (activations stay in cache: 2x faster than 500 there), 500 on
+    accelerators."""
+    return 100 if device.type == "cpu" else 500
+
+
 @torch.no_grad()
 def test_accuracy(
-    model: nn.Module, test: TestTensors, *, precision: str = "fp32", batch_size: int = 500,
+    model: nn.Module, test: TestTensors, *, precision: str = "fp32", batch_size: int | None = None,
     memory_format: torch.memory_format = torch.contiguous_format,
 ) -> float:
-    """Top-1 accuracy in percent; the model is put in eval mode and restored afterwards."""
-    was_training = model.training
-    model.eval()
+    """Top-1 accuracy in percent, measured on a folded eval-mode copy (:func:`inference_copy`), so
+    ``model`` itself, its mode and its BatchNorm statistics are left untouched."""
     device = test.images.device
+    batch_size = batch_size or default_test_batch(device)
+    net = inference_copy(model)
     correct = torch.zeros((), dtype=torch.long, device=device)
     for start in range(0, test.images.shape[0], batch_size):
         x = test.images[start : start + batch_size].contiguous(memory_format=memory_format)
         with autocast(precision, device):
-            logits = model(x)
+            logits = net(x)
         correct += (logits.argmax(1) == test.labels[start : start + batch_size]).sum()
-    model.train(was_training)
     return 100.0 * correct.item() / test.images.shape[0]
 
 
@@ -201,8 +226,7 @@ def train_student(
     student = student.to(memory_format=fmt)
     if teacher is not None and source == "teacher":
         check_teacher(teacher, data)
-        teacher = teacher.to(device).eval().requires_grad_(False)
-        teacher = teacher.to(memory_format=memory_format_for(teacher))
+        teacher = inference_copy(teacher.to(device))  # frozen: BatchNorm folded, the caller's module untouched
     train_model: nn.Module = student
     if world > 1:
         train_model = nn.parallel.DistributedDataParallel(student)

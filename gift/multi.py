@@ -48,7 +48,7 @@ from torch import Tensor, nn
 from .augment import factor_crop, get_augmentation
 from .engine import (
     StudentRun, TestTensors, TrainingDiverged, TrainTensors, check_teacher, distributed_context,
-    memory_format_for, resolve_label_source,
+    inference_copy, memory_format_for, resolve_label_source, test_accuracy,
 )
 from .losses import get_loss
 from .models import ConvNet, get_model
@@ -395,25 +395,6 @@ def _joint_optimizer(configs, members, learned_lr) -> torch.optim.Optimizer:
 # --------------------------------------------------------------------------------------------
 
 
-@torch.no_grad()
-def stacked_test_accuracy(
-    model: StackedConvNet, test: TestTensors, *, precision: str = "fp32", batch_size: int = 500,
-    memory_format: torch.memory_format = torch.contiguous_format,
-) -> list[float]:
-    """Top-1 accuracy (percent) of every member, one shared forward per test batch."""
-    was_training = model.training
-    model.eval()
-    device = test.images.device
-    correct = torch.zeros(model.k, dtype=torch.long, device=device)
-    for start in range(0, test.images.shape[0], batch_size):
-        x = test.images[start : start + batch_size].contiguous(memory_format=memory_format)
-        with autocast(precision, device):
-            logits = model(x)
-        correct += (logits.argmax(2) == test.labels[start : start + batch_size]).sum(1)
-    model.train(was_training)
-    return (100.0 * correct.double() / test.images.shape[0]).tolist()
-
-
 def train_students_together(
     data: TrainTensors,
     test: TestTensors,
@@ -458,8 +439,7 @@ def train_students_together(
     model = StackedConvNet(members)
     if teacher is not None and source == "teacher":
         check_teacher(teacher, data)
-        teacher = teacher.to(device).eval().requires_grad_(False)
-        teacher = teacher.to(memory_format=memory_format_for(teacher))
+        teacher = inference_copy(teacher.to(device))  # as the single-model engine: BatchNorm folded
 
     loss_fns = [get_loss(c.loss, **c.loss_kwargs) for c in configs]
     for c, fn in zip(configs, loss_fns):
@@ -523,7 +503,8 @@ def train_students_together(
             if done % check_every == 0 or done in checkpoints or done == config.epochs:
                 _raise_if_any_diverged(losses[:, :done], configs, seeds)
             if done in checkpoints:
-                accs = stacked_test_accuracy(model, test, precision=precision, memory_format=fmt)
+                # each member on its folded copy, exactly as the single-model engine measures it
+                accs = [test_accuracy(m, test, precision=precision, memory_format=fmt) for m in model.members]
                 for j, acc in enumerate(accs):
                     results[j].append({"epoch": done, "accuracy": acc})
                 bar.set_postfix(acc=f"{max(accs):.2f}")
