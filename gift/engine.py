@@ -120,12 +120,12 @@ def inference_copy(model: nn.Module) -> nn.Module:
     from torch.fx.experimental.optimization import fuse
 
     fmt = memory_format_for(model)
-    frozen = copy.deepcopy(model).eval().requires_grad_(False)
+    frozen = copy.deepcopy(model).eval()
     try:
         frozen = fuse(frozen, inplace=True)
     except Exception:  # untraceable control flow: keep the eval-mode copy as it is
         pass
-    return frozen.to(memory_format=fmt).requires_grad_(False)
+    return frozen.to(memory_format=fmt).requires_grad_(False)  # after fuse: its new weights
 
 
 def default_test_batch(device: torch.device) -> int:
