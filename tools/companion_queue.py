@@ -6,13 +6,16 @@ this queue only orders the same ``Experiment.evaluate`` calls so that a CPU with
 spare fills the claims checklist breadth-first: one comparison per claim first, then the grids.
 Runs already stored are skipped instantly, so it can be stopped and restarted at any time.
 
-    OMP_NUM_THREADS=1 python tools/companion_queue.py --worker 0/2 &   # two workers, one per core
-    OMP_NUM_THREADS=1 python tools/companion_queue.py --worker 1/2 &
+    OMP_NUM_THREADS=1 python tools/companion_queue.py &   # one worker per core; each claims
+    OMP_NUM_THREADS=1 python tools/companion_queue.py &   # the next job nobody is running
     python tools/companion_queue.py --list                             # the queue, with what is stored
 """
 from __future__ import annotations
 
 import argparse
+import fcntl
+import os
+import tempfile
 import time
 
 import torch
@@ -29,7 +32,8 @@ def jobs() -> list[tuple]:
 
     Order: one comparison per claim first; then what the chapters explain (gamma sweep, loss grid,
     other IPCs, T² scaling, the refinement conventions, cross-architecture); then the second method's
-    grids; the instance-norm DATM grid last, because each of its runs costs several IPC-10 runs on a
+    grids (cheap, many cells) before the IPC-50 rows and the second ResNet-18 pair (each run costs
+    five or more IPC-10 runs); the instance-norm DATM grid last, because each of its runs costs several IPC-10 runs on a
     CPU (GroupNorm has no fast bf16 path there)."""
     J: list[tuple] = []
     for m in ("rded", "random", "datm", "sre2l"):
@@ -48,12 +52,13 @@ def jobs() -> list[tuple]:
         J += [("rded", 10, {"loss": "kl", "loss_kwargs": {"t2_scale": True}, "optimizer": opt})]
     J += [("rded", 10, {"loss": "gift", "loss_kwargs": kw})
           for kw in ({"convention": "official"}, {"soft": "probs"}, {"smoothing": "pytorch"})]
-    J += [(m, 10, {"loss": L, "model": "resnet18_modified"}) for m in ("rded", "sre2l") for L in ("kl", "gift")]
-    for m in ("random", "rded", "sre2l"):
-        J += [(m, 50, {"loss": OWN_LOSS[m]}), (m, 50, {"loss": "gift"})]
+    J += [("rded", 10, {"loss": L, "model": "resnet18_modified"}) for L in ("kl", "gift")]
     J += [("sre2l", 10, {"loss": L}) for L in ("kl_refined", "cosine", *KD)]
     J += [("sre2l", 10, {"loss": "gift", "loss_kwargs": {"gamma": g}}) for g in GAMMAS]
     J += [("sre2l", 10, {"loss": L}) for L in LOSS_GRID]
+    for m in ("random", "rded", "sre2l"):
+        J += [(m, 50, {"loss": OWN_LOSS[m]}), (m, 50, {"loss": "gift"})]
+    J += [("sre2l", 10, {"loss": L, "model": "resnet18_modified"}) for L in ("kl", "gift")]
     J += [("random", ipc, {"loss": "kl"}) for ipc in (1, 10, 50)]
     J += [(m, ipc, {"loss": "ce", "label_source": "hard"}) for m in ("random", "rded", "sre2l") for ipc in (1, 50)]
     J += [("datm", 10, {"loss": L}) for L in LOSS_GRID]
@@ -74,27 +79,55 @@ def run_continual(ex: Experiment, loss: str):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--worker", default="0/1", help="I/N: run every N-th job starting at I (default 0/1)")
+    ap.add_argument("--worker", default="0/1",
+                    help="I/N: consider only every N-th job starting at I (default 0/1: all of them)")
     ap.add_argument("--list", action="store_true", help="print the queue and whether each job is stored")
+    ap.add_argument("--lock-dir", default=os.path.join(tempfile.gettempdir(), "gift-companion-locks"),
+                    help="where workers claim jobs; workers sharing it never run the same job at once")
     args = ap.parse_args()
     i, n = (int(v) for v in args.worker.split("/"))
     torch.set_num_threads(1)
     ex = Experiment("companion", show_progress=False, run_missing=not args.list)
+    os.makedirs(args.lock_dir, exist_ok=True)
     for k, job in enumerate(jobs()):
         if k % n != i:
             continue
-        start = time.time()
-        try:
-            if job[0] == "continual":
-                steps = run_continual(ex, job[1])
-                text = " ".join(f"{s.accuracy()[0]:.1f}" for s in steps)
-            else:
-                text = fmt(ex.evaluate(job[0], job[1], **job[2]))
-        except Exception as err:  # a missing set or teacher in --list mode; keep going
-            text = f"unavailable ({type(err).__name__}: {err})"
-        print(f"[{k:3d}] {job}: {text} ({time.time() - start:.0f} s)", flush=True)
+        with _claim(args.lock_dir, k, dry=args.list) as claimed:
+            if not claimed:  # another worker is on it; the next free job is ours
+                continue
+            start = time.time()
+            try:
+                if job[0] == "continual":
+                    steps = run_continual(ex, job[1])
+                    text = " ".join(f"{s.accuracy()[0]:.1f}" for s in steps)
+                else:
+                    text = fmt(ex.evaluate(job[0], job[1], **job[2]))
+            except Exception as err:  # a missing set or teacher in --list mode; keep going
+                text = f"unavailable ({type(err).__name__}: {err})"
+            print(f"[{k:3d}] {job}: {text} ({time.time() - start:.0f} s)", flush=True)
     return 0
 
+
+class _claim:
+    """An advisory lock on job k: the OS drops it when the worker exits, so a killed worker's job
+    is free again at once (there are no stale claims to clean up)."""
+
+    def __init__(self, lock_dir: str, k: int, dry: bool):
+        self.path, self.dry, self.fd = os.path.join(lock_dir, f"job{k:03d}.lock"), dry, None
+
+    def __enter__(self) -> bool:
+        if self.dry:
+            return True
+        self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the lock
 
 if __name__ == "__main__":
     raise SystemExit(main())

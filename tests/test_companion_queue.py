@@ -1,0 +1,35 @@
+"""The companion queue: each job listed once, and two workers never claim the same job."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fcntl")  # the queue's locks are POSIX advisory locks
+
+
+def _queue():
+    path = Path(__file__).resolve().parents[1] / "tools" / "companion_queue.py"
+    spec = importlib.util.spec_from_file_location("companion_queue", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_jobs_are_unique_and_cheap_comparisons_come_first():
+    jobs = _queue().jobs()
+    assert len(jobs) == len({repr(j) for j in jobs})
+    # every method's own-loss vs GIFT pair at IPC 10 opens the queue
+    assert jobs[:2] == [("rded", 10, {"loss": "kl"}), ("rded", 10, {"loss": "gift"})]
+    assert jobs[-1][0] == "datm"  # the slow instance-norm grid is last
+
+
+def test_a_claimed_job_is_refused_to_a_second_worker_and_freed_on_exit(tmp_path):
+    q = _queue()
+    with q._claim(str(tmp_path), 7, dry=False) as first:
+        assert first
+        with q._claim(str(tmp_path), 7, dry=False) as second:
+            assert not second  # flock locks are per open file, so this models another process
+        with q._claim(str(tmp_path), 8, dry=False) as other:
+            assert other
+    with q._claim(str(tmp_path), 7, dry=False) as again:
+        assert again
