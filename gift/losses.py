@@ -82,19 +82,31 @@ def _work_dtype(x: Tensor) -> torch.dtype:
     return torch.promote_types(x.dtype, torch.float32)
 
 
+def _label_dtype_error(labels: Any) -> str | None:
+    """Why ``labels`` are not class indices (a float tensor would be cast silently), or None."""
+    if isinstance(labels, Tensor) and labels.dtype in _INTEGER_DTYPES:
+        return None
+    got = labels.dtype if isinstance(labels, Tensor) else type(labels).__name__
+    return f"labels must be an integer tensor of class indices, got {got}; use labels.long()"
+
+
+def _label_range_error(labels: Tensor, num_classes: int, what: str) -> str | None:
+    """Why integer ``labels`` fall outside [0, C) (``scatter_`` would crash without naming the
+    argument), or None. Needs a host sync, so the loss call skips it once validated."""
+    if not labels.numel():
+        return None
+    lo, hi = int(labels.min()), int(labels.max())
+    if lo >= 0 and hi < num_classes:
+        return None
+    return (f"labels must lie in [0, {num_classes}) for {what}, got values in [{lo}, {hi}]; "
+            "check the class mapping of the dataset")
+
+
 def _check_class_indices(who: str, labels: Any, num_classes: int) -> None:
-    """Integer labels in [0, C): a float or out-of-range label would otherwise be cast or crash
-    inside ``scatter_`` with an index error that does not say which argument is wrong."""
-    if not isinstance(labels, Tensor) or labels.dtype not in _INTEGER_DTYPES:
-        got = labels.dtype if isinstance(labels, Tensor) else type(labels).__name__
-        raise ValueError(
-            f"{who}: labels must be an integer tensor of class indices, got {got}; use labels.long()"
-        )
-    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
-        raise ValueError(
-            f"{who}: labels must lie in [0, {num_classes}) for num_classes={num_classes}, got values in "
-            f"[{int(labels.min())}, {int(labels.max())}]; check the class mapping or num_classes"
-        )
+    """The label checks of the functional helpers (``refine_labels``, ``smooth_labels``)."""
+    problem = _label_dtype_error(labels) or _label_range_error(labels, num_classes, f"num_classes={num_classes}")
+    if problem:
+        raise ValueError(f"{who}: {problem}")
 
 
 def _check_refine_args(alpha: float, gamma: float, convention: str, smoothing: str, soft: str) -> None:
@@ -302,12 +314,9 @@ class LabelLoss(nn.Module):
                 "labels (integer class indices) are required but were None; pass the hard labels, "
                 f"or use a loss that needs no labels: {free}"
             )
-        if not isinstance(y, Tensor) or y.dtype not in _INTEGER_DTYPES:
-            got = y.dtype if isinstance(y, Tensor) else type(y).__name__
-            self._fail(
-                f"labels must be an integer tensor of class indices, got {got}; use labels.long(), "
-                "and pass soft (2-D float) labels as teacher_logits instead"
-            )
+        problem = _label_dtype_error(y)
+        if problem:
+            self._fail(f"{problem}, and pass soft (2-D float) labels as teacher_logits instead")
         if y.shape != s.shape[:1]:
             self._fail(
                 f"labels must have shape [{s.shape[0]}] (one class index per student_logits row), "
@@ -325,13 +334,9 @@ class LabelLoss(nn.Module):
                     f"{what} contains {bad} NaN/Inf value(s); the model diverged or the stored labels are "
                     "corrupt - lower the learning rate or check the data"
                 )
-        if y is not None:
-            lo, hi, C = int(y.min()), int(y.max()), s.shape[1]
-            if lo < 0 or hi >= C:
-                self._fail(
-                    f"labels must lie in [0, {C}) for {C}-class logits, got values in [{lo}, {hi}]; "
-                    "check the class mapping of the dataset"
-                )
+        problem = None if y is None else _label_range_error(y, s.shape[1], f"{s.shape[1]}-class logits")
+        if problem:
+            self._fail(problem)
 
     def _check_inputs(self, s: Tensor, t: Tensor | None, y: Tensor | None) -> None:
         self._check_logits("student_logits", s)
