@@ -479,6 +479,27 @@ def provenance_summary(results) -> str:
             f"(commits {', '.join(commits)}; {hours:.2f} h of training)")
 
 
+def hardware_summary(results) -> str:
+    """Where a set of runs was trained, e.g. "CPU only (2 machines)" or "GPU: NVIDIA H100 (12 runs);
+    CPU (40 runs)": the book says for each table whether it has GPU runs."""
+    runs = [r for res in results if res is not None for r in res.runs]
+    if not runs:
+        return "no recorded runs"
+    devices = [r.get("provenance", {}).get("device", "?") for r in runs]
+    kinds: dict[str, list[str]] = {}
+    for d in devices:
+        kinds.setdefault("CPU" if d.startswith("cpu") else "GPU", []).append(d)
+    if set(kinds) == {"CPU"}:
+        n = len(set(kinds["CPU"]))
+        return f"CPU only ({len(runs)} runs on {n} machine{'s' if n > 1 else ''})"
+    parts = []
+    for kind in ("GPU", "CPU"):
+        if kind in kinds:
+            names = sorted({d.split(": ", 1)[-1] for d in kinds[kind]})
+            parts.append(f"{kind}: {', '.join(names)} ({len(kinds[kind])} runs)")
+    return "; ".join(parts)
+
+
 def run_plan(results: dict) -> list[str]:
     """One line per run of a chapter with what it *ran*, not what it measured: loss and its options,
     student, optimizer, the resolved protocol numbers, the checkpoint epochs recorded, and whether
@@ -516,6 +537,13 @@ def describe_profile(profile: str | Profile) -> str:
     return "\n".join(lines)
 
 
+def markdown_table(header, rows) -> str:
+    """A Markdown table (the chapters display it with ``IPython.display.Markdown``)."""
+    lines = ["| " + " | ".join(str(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def as_row(result: EvalResult | None) -> dict[str, float]:
     """Flat numbers for tables and figures (NaN when not computed)."""
     b, bs = mean_std(result, "best")
@@ -525,6 +553,7 @@ def as_row(result: EvalResult | None) -> dict[str, float]:
 
 __all__ = [
     "COPIES_REAL_IMAGES", "Experiment", "LazySet", "METHOD_STUDENT", "OWN_LOSS", "PROFILES", "Profile",
-    "as_row", "describe_profile", "fmt", "get_profile", "list_profiles", "mean_std", "provenance_summary",
-    "run_plan",
+    "as_row", "describe_profile", "fmt", "get_profile", "hardware_summary", "list_profiles", "markdown_table",
+    "mean_std",
+    "provenance_summary", "run_plan",
 ]

@@ -70,7 +70,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from gift.experiments import OWN_LOSS, Experiment, as_row, describe_profile, fmt, provenance_summary, run_plan
+from gift.experiments import (OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table,
+                              provenance_summary, run_plan)
 from gift.paper import paper_rows
 
 # Everything a profile changes, in one place. The smoke profile evaluates only the RDED set (an
@@ -155,12 +156,6 @@ for d in PAPER_DATASETS:
             paper[(d, L)] = (found[0]["mean"], found[0]["std"])
 
 
-def md_table(header, body):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
-    return "\n".join(lines)
-
-
 def cell(m, L):
     """'62.31 ± 0.42', bold for the best loss of the set, or 'not computed'."""
     text = fmt(results[(m, L)])
@@ -185,7 +180,7 @@ header = ["loss"] + [f"{SET_LABEL[m]} (ours)" for m in SETS] + [f"paper RDED, {d
 body = [[LABEL[L]] + [cell(m, L) for m in SETS] + [paper_cell(d, L) for d in PAPER_DATASETS] for L in LOSSES]
 display(Markdown(f"**Top-1 test accuracy (%) at IPC {IPC}**, mean ± std over seeds of the best checkpoint; "
                  "bold: best loss of the column; (own): the loss the distillation method uses itself.\n\n"
-                 + md_table(header, body)))
+                 + markdown_table(header, body)))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Top-1 accuracy of a student trained on the same distilled set (IPC 10) with each label loss; error bars: std over seeds. Left: our sets under the chapter's profile (missing bars: not computed). Right: the paper's Table 6 (RDED sets, ConvNet) for comparison.", "name": "fig-loss-grid"}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1.15, 1]})
@@ -264,7 +259,7 @@ for name, (s_all, s_soft, vals, own) in spreads.items():
     n_done = sum(not math.isnan(v[0]) for v in vals.values())
     body.append([name, n_done, *describe(s_all), *describe(s_soft),
                  "—" if math.isnan(gift_gain) else f"{gift_gain:+.2f}"])
-display(Markdown(md_table(
+display(Markdown(markdown_table(
     ["set", "losses computed", "spread, all losses", "noise", "spread, losses using soft labels", "noise",
      "GIFT − own loss"], body)))
 

@@ -75,7 +75,8 @@ from IPython.display import Markdown, display
 from gift.augment import get_augmentation
 from gift.claims import NOT_TESTABLE, Claim, compare
 from gift.evaluation import make_train_tensors
-from gift.experiments import OWN_LOSS, Experiment, as_row, describe_profile, fmt, provenance_summary, run_plan
+from gift.experiments import (OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table,
+                              provenance_summary, run_plan)
 from gift.losses import get_loss
 from gift.models import get_model
 from gift.paper import paper_rows
@@ -130,9 +131,7 @@ all_results = []
 
 def md_table(header, rows):
     """Show a Markdown table (rendered by the book)."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    display(Markdown("\n".join(lines)))
+    display(Markdown(markdown_table(header, rows)))
 
 
 def paper_cell(**filters):

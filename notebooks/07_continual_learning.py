@@ -62,7 +62,8 @@ from IPython.display import Markdown, display
 
 from gift.claims import Claim, Comparison
 from gift.continual import class_incremental_split, run_class_incremental
-from gift.experiments import OWN_LOSS, Experiment, as_row, describe_profile, fmt, provenance_summary
+from gift.experiments import (OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table,
+                              provenance_summary)
 
 # Everything a profile changes, in one place. `overrides` are extra EvalConfig fields of every step's
 # run: none in companion/paper (each step is trained with the profile's protocol), one seed and
@@ -85,9 +86,7 @@ display(Markdown(describe_profile(profile)))
 
 def md_table(header, rows):
     """Show a Markdown table (rendered by the book)."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    display(Markdown("\n".join(lines)))
+    display(Markdown(markdown_table(header, rows)))
 
 
 # %% [markdown]

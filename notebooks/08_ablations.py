@@ -69,7 +69,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from gift.experiments import Experiment, as_row, describe_profile, fmt, provenance_summary, run_plan
+from gift.experiments import (Experiment, as_row, describe_profile, fmt, markdown_table,
+                              provenance_summary, run_plan)
 from gift.paper import paper_rows
 
 # Everything a profile changes, in one place. The smoke profile uses only the RDED set (an SRe2L
@@ -144,12 +145,6 @@ def paper_value(table, dataset, method, L):
     return (found[0]["mean"], found[0]["std"]) if found else (np.nan, np.nan)
 
 
-def md_table(header, body):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
-    return "\n".join(lines)
-
-
 def with_gain(value, base):
     if math.isnan(value[0]):
         return "—"
@@ -175,7 +170,7 @@ for m in PAPER_METHOD:
         body.append(row)
 display(Markdown(f"**Top-1 accuracy (%) at IPC {IPC}**, mean ± std over seeds (in brackets: gain over the "
                  "baseline); — : no such row in the paper.\n\n"
-                 + md_table(["set", "variant", f"ours ({profile})"] + [f"paper T{t}, {d}" for t, d in PAPER_COLS],
+                 + markdown_table(["set", "variant", f"ours ({profile})"] + [f"paper T{t}, {d}" for t, d in PAPER_COLS],
                             body)))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Gain in top-1 accuracy over the native KL baseline for refinement only, loss only and both (GIFT), at IPC 10 with a ConvNet. Left: our sets (error bars: combined seed std of the variant and the baseline; missing bars: not computed). Right: the paper's Tables 7 and 13 (Table 13 has no refinement-only row).", "name": "fig-ablation-modules"}}
@@ -263,7 +258,7 @@ for g in GAMMAS:
             row.append(f"{v[0]:.2f} ± {v[1]:.2f}" + ("" if g == 0.1 or math.isnan(d[0]) else f" ({v[0] - d[0]:+.2f})"))
     body.append(row)
 display(Markdown(f"**GIFT accuracy (%) against gamma, IPC {IPC}** (in brackets: difference to gamma = 0.1).\n\n"
-                 + md_table(["gamma"] + [f"{SET_LABEL[m]} (ours)" for m in SETS], body)))
+                 + markdown_table(["gamma"] + [f"{SET_LABEL[m]} (ours)" for m in SETS], body)))
 for m in SETS:
     if sweep[(m, 0.0)] is not None and ablation[(m, "cosine")] is not None:
         print(f"{SET_LABEL[m]}: gamma=0 gives {fmt(sweep[(m, 0.0)])}, the cosine loss {fmt(ablation[(m, 'cosine')])}")

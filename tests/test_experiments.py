@@ -6,7 +6,8 @@ import torch
 
 from gift import EvalConfig
 from gift.evaluation import EvalResult
-from gift.experiments import Experiment, LazySet, Profile, fmt, get_profile, provenance_summary, run_plan
+from gift.experiments import (Experiment, LazySet, Profile, fmt, get_profile, hardware_summary, provenance_summary,
+                              run_plan)
 from gift.protocol import resolved_hparams
 from gift.paper import paper_rows, paper_value
 
@@ -110,3 +111,15 @@ def test_run_plan_names_what_ran_but_not_the_accuracies():
     assert run_plan({"x": _result({0: [1, 2, 3, 4]}, loss="kl")}) != run_plan({"x": a})
     assert run_plan({"x": _result({0: [1, 2, 3, 140]})})[0].endswith("valid=False")
     assert run_plan({"missing": None}) == ["missing: not computed"]
+
+
+def test_hardware_summary_tells_gpu_runs_from_cpu_runs():
+    class Res:
+        def __init__(self, *devices):
+            self.runs = [{"provenance": {"device": d}} for d in devices]
+
+    cpu_a, cpu_b, gpu = "cpu: AMD EPYC (2 cores)", "cpu: Intel Xeon (2 cores)", "NVIDIA H100 80GB HBM3"
+    assert hardware_summary([Res(cpu_a, cpu_a), None]) == "CPU only (2 runs on 1 machine)"
+    assert hardware_summary([Res(cpu_a), Res(cpu_b)]) == "CPU only (2 runs on 2 machines)"
+    assert hardware_summary([Res(gpu, gpu, cpu_a)]) == "GPU: NVIDIA H100 80GB HBM3 (2 runs); CPU: AMD EPYC (2 cores) (1 runs)"
+    assert hardware_summary([None]) == "no recorded runs"
