@@ -119,7 +119,8 @@ def ipcs_for(method: str) -> tuple[int, ...]:
 #   DATM is trained on its stored learned labels with an instance-norm ConvNet, as in the paper; the
 #   other sets are relabelled online by the frozen teacher on every augmented batch.
 # - **Student.** ConvNet-3 only. The paper's ResNet-18 rows (the lower half of Table 1 and the right
-#   half of Table 2) are the subject of the cross-architecture chapter.
+#   half of Table 2) are not run here; a ResNet-18 student trained on our ConvNet-3 data is in the
+#   cross-architecture part of {doc}`06_generalization` (the paper's Table 4).
 # - **Reported number.** As in the authors' code: for each seed the best of the test accuracies at
 #   four checkpoints (every quarter of training), then mean ± population std over seeds.
 #

@@ -23,8 +23,11 @@
 #
 # - a comparison is a **win** when the difference of the seed means exceeds the larger of the two
 #   seed standard deviations, a **loss** when it is below minus that, and a **tie** otherwise;
-# - a claim is **supported** when every comparison is a win, **partly supported** when some are,
-#   **not supported** when none is, and **not testable here** when no comparison could be made.
+# - a claim is **supported** when every comparison it asks for was computed and is a win, **partly
+#   supported** when at least one computed comparison is a win but not all of them are (or some are
+#   not computed yet), **not supported** when none is, and **not testable here** when no comparison
+#   could be made. "Partly" spans everything from one win among many losses to all wins with a run
+#   missing, so read it with the counts next to it.
 #
 # Accuracies are the authors' number (best of the four test checkpoints), mean ± std over seeds.
 # Theorem 1 is not an accuracy claim and has no verdict here; {doc}`03_theorem` examines it.
