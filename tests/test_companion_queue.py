@@ -25,11 +25,12 @@ def test_jobs_are_unique_and_cheap_comparisons_come_first():
 
 def test_a_claimed_job_is_refused_to_a_second_worker_and_freed_on_exit(tmp_path):
     q = _queue()
-    with q._claim(str(tmp_path), 7, dry=False) as first:
+    job, other_job = ("rded", 10, {"loss": "kl"}), ("rded", 10, {"loss": "gift"})
+    with q._claim(str(tmp_path), job, dry=False) as first:
         assert first
-        with q._claim(str(tmp_path), 7, dry=False) as second:
+        with q._claim(str(tmp_path), ("rded", 10, {"loss": "kl"}), dry=False) as second:
             assert not second  # flock locks are per open file, so this models another process
-        with q._claim(str(tmp_path), 8, dry=False) as other:
+        with q._claim(str(tmp_path), other_job, dry=False) as other:
             assert other
-    with q._claim(str(tmp_path), 7, dry=False) as again:
+    with q._claim(str(tmp_path), job, dry=False) as again:
         assert again

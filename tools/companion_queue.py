@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import hashlib
 import os
 import tempfile
 import time
@@ -28,7 +29,8 @@ GAMMAS = (0.0, 0.05, 0.2, 0.3, 0.5)
 
 
 def jobs() -> list[tuple]:
-    """(method, ipc, overrides) or ("continual", loss) in priority order, each job once.
+    """(method, ipc, overrides), ("continual", loss) or ("teacher", norm) in priority order, each
+    job once.
 
     Order: one comparison per claim first; then what the chapters explain (gamma sweep, loss grid,
     other IPCs, T² scaling, the refinement conventions, cross-architecture); then the second method's
@@ -58,6 +60,11 @@ def jobs() -> list[tuple]:
     J += [("sre2l", 10, {"loss": L}) for L in LOSS_GRID]
     for m in ("random", "rded", "sre2l"):
         J += [(m, 50, {"loss": OWN_LOSS[m]}), (m, 50, {"loss": "gift"})]
+    # the instance-norm teacher (DATM's student architecture; resumes from its .partial checkpoint
+    # epoch by epoch) and chapter 9's random subsets relabelled by it, the matched baseline for DATM
+    J += [("teacher", "instance")]
+    instance = {"model_kwargs": {"norm": "instance"}, "teacher_norm": "instance"}
+    J += [("random", 10, {"loss": L, **instance}) for L in (OWN_LOSS["random"], "gift")]
     J += [("sre2l", 10, {"loss": L, "model": "resnet18_modified"}) for L in ("kl", "gift")]
     J += [("random", ipc, {"loss": "kl"}) for ipc in (1, 10, 50)]
     J += [(m, ipc, {"loss": "ce", "label_source": "hard"}) for m in ("random", "rded", "sre2l") for ipc in (1, 50)]
@@ -92,7 +99,7 @@ def main() -> int:
     for k, job in enumerate(jobs()):
         if k % n != i:
             continue
-        with _claim(args.lock_dir, k, dry=args.list) as claimed:
+        with _claim(args.lock_dir, job, dry=args.list) as claimed:
             if not claimed:  # another worker is on it; the next free job is ours
                 continue
             start = time.time()
@@ -100,6 +107,8 @@ def main() -> int:
                 if job[0] == "continual":
                     steps = run_continual(ex, job[1])
                     text = " ".join(f"{s.accuracy()[0]:.1f}" for s in steps)
+                elif job[0] == "teacher":
+                    text = f"test accuracy {ex.teacher_accuracy(job[1]):.2f}%"
                 else:
                     text = fmt(ex.evaluate(job[0], job[1], **job[2]))
             except Exception as err:  # a missing set or teacher in --list mode; keep going
@@ -109,11 +118,13 @@ def main() -> int:
 
 
 class _claim:
-    """An advisory lock on job k: the OS drops it when the worker exits, so a killed worker's job
-    is free again at once (there are no stale claims to clean up)."""
+    """An advisory lock on a job: the OS drops it when the worker exits, so a killed worker's job
+    is free again at once (there are no stale claims to clean up). The lock is named by the job
+    itself, not its place in the queue, so workers started before and after a reordering agree."""
 
-    def __init__(self, lock_dir: str, k: int, dry: bool):
-        self.path, self.dry, self.fd = os.path.join(lock_dir, f"job{k:03d}.lock"), dry, None
+    def __init__(self, lock_dir: str, job: tuple, dry: bool):
+        name = hashlib.sha1(repr(job).encode()).hexdigest()[:16]
+        self.path, self.dry, self.fd = os.path.join(lock_dir, f"{name}.lock"), dry, None
 
     def __enter__(self) -> bool:
         if self.dry:
