@@ -102,8 +102,12 @@ def distributed_context() -> tuple[int, int]:
 
 
 def uses_group_norm(model: nn.Module) -> bool:
-    """Channels-last slows GroupNorm/InstanceNorm down on CPU; keep NCHW for such models."""
-    return any(isinstance(m, (nn.GroupNorm, nn.InstanceNorm2d, nn.LayerNorm)) for m in model.modules())
+    """Channels-last slows GroupNorm/InstanceNorm/LayerNorm down on CPU; keep NCHW for models with
+    such a layer, unless it is a :class:`~gift.models.ChannelsFirstGroupNorm` (which converts)."""
+    from .models import ChannelsFirstGroupNorm
+
+    return any(isinstance(m, (nn.GroupNorm, nn.InstanceNorm2d, nn.LayerNorm))
+               and not isinstance(m, ChannelsFirstGroupNorm) for m in model.modules())
 
 
 def memory_format_for(model: nn.Module) -> torch.memory_format:

@@ -173,3 +173,38 @@ def test_torchvision_heads_are_the_first_rows_of_the_1000_way_head():
     torch.manual_seed(0)
     assert torch.equal(resnet.fc.weight, torchvision.models.resnet18(weights=None).fc.weight[:10])
     assert get_model("mobilenet_v2", 1001, 64).classifier[1].out_features == 1001
+
+
+@pytest.mark.parametrize("norm", ["instance", "group"])
+def test_channels_first_group_norm_runs_channels_last_networks_unchanged(norm):
+    """The instance/group-norm ConvNets run channels-last; the norm itself sees NCHW data, so its
+    output equals nn.GroupNorm's bit for bit and the layout of the input is kept."""
+    from gift.engine import memory_format_for
+    from gift.models import ChannelsFirstGroupNorm
+
+    model = get_model("convnet3", 10, norm=norm)
+    assert memory_format_for(model) == torch.channels_last
+    gn = next(m for m in model.modules() if isinstance(m, ChannelsFirstGroupNorm))
+    plain = nn.GroupNorm(gn.num_groups, gn.num_channels, gn.eps)
+    plain.load_state_dict(gn.state_dict())
+    with torch.no_grad():
+        gn.weight.uniform_(0.5, 1.5)
+        gn.bias.uniform_(-0.5, 0.5)
+        plain.load_state_dict(gn.state_dict())
+    x = torch.randn(4, gn.num_channels, 8, 8)
+    out = gn(x.contiguous(memory_format=torch.channels_last))
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(out, plain(x))
+    assert torch.equal(gn(x), plain(x)) and gn(x).is_contiguous()
+    assert list(gn.state_dict()) == list(plain.state_dict())  # teacher files load either way
+    # whole networks: the same outputs in either layout (convolution kernels differ: rounding only)
+    y = torch.rand(2, 3, 32, 32)
+    ref = model(y)
+    cl = model.to(memory_format=torch.channels_last)(y.contiguous(memory_format=torch.channels_last))
+    torch.testing.assert_close(cl, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_layer_norm_convnets_stay_nchw():
+    from gift.engine import memory_format_for
+
+    assert memory_format_for(get_model("convnet3", 10, norm="layer")) == torch.contiguous_format
