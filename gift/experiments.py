@@ -464,9 +464,19 @@ def mean_std(result: EvalResult | None, which: str = "best") -> tuple[float, flo
     return s[which + "_mean"], s[which + "_std"]
 
 
+def _seed_runs(results) -> list[dict]:
+    """The per-seed run records of ``results`` (``EvalResult`` or None = not computed)."""
+    return [r for res in results if res is not None for r in res.runs]
+
+
+def device_kind(device: str) -> str:
+    """"CPU" or "GPU" for a provenance device name ("cpu: ..." or a CUDA device name)."""
+    return "CPU" if device.startswith("cpu") else "GPU"
+
+
 def provenance_summary(results) -> str:
     """One line saying how many runs a chapter shows, when, where and from which commit."""
-    runs = [r for res in results if res is not None for r in res.runs]
+    runs = _seed_runs(results)
     if not runs:
         return "no recorded runs"
     provs = [r.get("provenance", {}) for r in runs]
@@ -482,13 +492,13 @@ def provenance_summary(results) -> str:
 def hardware_summary(results) -> str:
     """Where a set of runs was trained, e.g. "CPU only (2 machines)" or "GPU: NVIDIA H100 (12 runs);
     CPU (40 runs)": the book says for each table whether it has GPU runs."""
-    runs = [r for res in results if res is not None for r in res.runs]
+    runs = _seed_runs(results)
     if not runs:
         return "no recorded runs"
-    devices = [r.get("provenance", {}).get("device", "?") for r in runs]
     kinds: dict[str, list[str]] = {}
-    for d in devices:
-        kinds.setdefault("CPU" if d.startswith("cpu") else "GPU", []).append(d)
+    for r in runs:
+        d = r.get("provenance", {}).get("device", "?")
+        kinds.setdefault(device_kind(d), []).append(d)
     if set(kinds) == {"CPU"}:
         n = len(set(kinds["CPU"]))
         return f"CPU only ({len(runs)} runs on {n} machine{'s' if n > 1 else ''})"
@@ -553,7 +563,6 @@ def as_row(result: EvalResult | None) -> dict[str, float]:
 
 __all__ = [
     "COPIES_REAL_IMAGES", "Experiment", "LazySet", "METHOD_STUDENT", "OWN_LOSS", "PROFILES", "Profile",
-    "as_row", "describe_profile", "fmt", "get_profile", "hardware_summary", "list_profiles", "markdown_table",
-    "mean_std",
-    "provenance_summary", "run_plan",
+    "as_row", "describe_profile", "device_kind", "fmt", "get_profile", "hardware_summary", "list_profiles",
+    "markdown_table", "mean_std", "provenance_summary", "run_plan",
 ]

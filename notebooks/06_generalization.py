@@ -556,29 +556,33 @@ for m in cfg["opt_methods"]:
 
 # The same comparisons as the claims checklist (chapter 10): GIFT against KL under each optimizer,
 # and the collapse itself, KL under AdamW against KL under that optimizer.
+cases = [(m, o) for m in cfg["opt_methods"] for o in ("sgd", "adam")]  # (set, optimizer other than AdamW)
 opt_claim = Claim("Under SGD and Adam, GIFT avoids the collapse of the KL loss", "06_generalization", [
-    c for m in cfg["opt_methods"] for o in ("sgd", "adam") for c in (
+    c for m, o in cases for c in (
         compare(f"{METHOD_NAME[m]} {OPT_NAMES[o]}: GIFT vs KL", xopt[m, o, "GIFT"], xopt[m, o, "KL (T=20)"]),
         compare(f"{METHOD_NAME[m]} KL: AdamW vs {OPT_NAMES[o]}", xopt[m, "adamw", "KL (T=20)"], xopt[m, o, "KL (T=20)"]))])
-kl_states = [state_of(xopt[m, o, "KL (T=20)"], xopt[m, "adamw", "KL (T=20)"])
-             for m in cfg["opt_methods"] for o in ("sgd", "adam")]
-gift_states = [state_of(xopt[m, o, "GIFT"], xopt[m, "adamw", "GIFT"]) for m in cfg["opt_methods"] for o in ("sgd", "adam")]
+
+
+def states_under(label):
+    """state_of each case's run with ``label`` against the same set's AdamW run, in `cases` order."""
+    return [state_of(xopt[m, o, label], xopt[m, "adamw", label]) for m, o in cases]
+
+
+kl_states, gift_states = states_under("KL (T=20)"), states_under("GIFT")
 verdict.append(f"- **Claim \"{opt_claim.claim}\" (Tables 5 and 12): "
                f"{opt_claim.verdict}** ({opt_claim.evidence()}). KL with SGD/Adam: {', '.join(kl_states)}; "
                f"GIFT with SGD/Adam: {', '.join(gift_states)}.")
 
 t2_claim = Claim("the T² factor removes the collapse", "06_generalization", [
     compare(f"{METHOD_NAME[m]} {OPT_NAMES[o]}: KL×T² vs KL", xopt[m, o, "KL (T=20) × T²"], xopt[m, o, "KL (T=20)"])
-    for m in cfg["opt_methods"] for o in ("sgd", "adam")])
-t2_states = [state_of(xopt[m, o, "KL (T=20) × T²"], xopt[m, "adamw", "KL (T=20) × T²"])
-             for m in cfg["opt_methods"] for o in ("sgd", "adam")]
+    for m, o in cases])
+t2_states = states_under("KL (T=20) × T²")
 if t2_claim.verdict == NOT_TESTABLE:
     verdict.append("- Our explanation (KL's scale, T = 20 without T²): the KL × T² runs are not computed, so it is "
                    "supported by the gradient measurements only, not yet by training runs.")
 else:
-    pairs = [(f"{METHOD_NAME[m]} {OPT_NAMES[o]}", k, t) for (m, o), k, t in zip(
-        [(m, o) for m in cfg["opt_methods"] for o in ("sgd", "adam")], kl_states, t2_states)]
-    failed = [(name, t) for name, k, t in pairs if k in ("collapsed", "large drop")]
+    failed = [(f"{METHOD_NAME[m]} {OPT_NAMES[o]}", t) for (m, o), k, t in zip(cases, kl_states, t2_states)
+              if k in ("collapsed", "large drop")]
     if not failed:
         reading = "KL without T² did not fail under any optimizer here, so there is no failure for the T² factor to remove."
     elif all(t == "works" for _, t in failed):
@@ -603,7 +607,7 @@ else:
         verdict.append("- The three predictions of the explanation: "
                        + "; ".join(f"{k}: {'held' if v else 'did not hold'}" for k, v in checks.items()) + ".")
 gift_vs_adamw = [compare(f"{METHOD_NAME[m]} GIFT: {OPT_NAMES[o]} vs AdamW", xopt[m, o, "GIFT"], xopt[m, "adamw", "GIFT"])
-                 for m in cfg["opt_methods"] for o in ("sgd", "adam")]
+                 for m, o in cases]
 verdict.append("- GIFT with SGD or Adam against GIFT with AdamW (the paper finds SGD and Adam better on ConvNet): "
                + "; ".join(c.text() for c in gift_vs_adamw) + ".")
 

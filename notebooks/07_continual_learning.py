@@ -216,9 +216,8 @@ full = {label: ex.evaluate(METHOD, cfg["ipc"], loss=loss, **cfg["overrides"]) fo
 rows = []
 for label in labels:
     last = results[label, SCHEDULES[-1]][-1]
-    (m, sd), (fm, fs) = acc(last), mean_std(full[label], "best")
-    agree = ("not computed" if math.isnan(m) or math.isnan(fm) else
-             "yes" if abs(m - fm) <= max(sd, fs, 0.0) else f"no ({m - fm:+.2f})")
+    check = Comparison("last step vs full set", *acc(last), *mean_std(full[label], "best"))  # the book's tie rule
+    agree = {"missing": "not computed", "tie": "yes"}.get(check.outcome, f"no ({check.delta:+.2f})")
     rows.append([label, cell(last), fmt(full[label]), agree])
 md_table(["loss", "last step (classes in arrival order)", "full set (main table)", "agree within seed noise"], rows)
 

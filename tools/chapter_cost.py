@@ -15,6 +15,8 @@ import json
 import re
 from pathlib import Path
 
+from gift.experiments import device_kind
+
 PROVENANCE = re.compile(r"(\d+) training runs recorded .*? on (.*) \(commits .*; ([\d.]+) h of training\)")
 
 
@@ -40,7 +42,7 @@ def chapter_cost(path: Path) -> dict:
             runs, devices, hours = int(m.group(1)), m.group(2), float(m.group(3))
     missing = sum(line.rstrip().endswith(": not computed")
                   for text in outputs(nb, "nbval-check-output") for line in text.splitlines())
-    gpu = any(not d.strip().startswith("cpu") for d in devices.split(";") if d.strip())
+    gpu = any(device_kind(d.strip()) == "GPU" for d in devices.split(";") if d.strip())
     return {"chapter": path.stem, "runs": runs, "hours": hours, "missing": missing,
             "hardware": "GPU and CPU" if gpu else ("CPU only" if devices else "—")}
 

@@ -8,7 +8,7 @@ Runs already stored are skipped instantly, so it can be stopped and restarted at
 
     OMP_NUM_THREADS=1 python tools/companion_queue.py &   # one worker per core; each claims
     OMP_NUM_THREADS=1 python tools/companion_queue.py &   # the next job nobody is running
-    python tools/companion_queue.py --list                             # the queue, with what is stored
+    python tools/companion_queue.py --list                # the queue, with what is stored
 """
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ def jobs() -> list[tuple]:
     Order: one comparison per claim first; then what the chapters explain (gamma sweep, loss grid,
     other IPCs, T² scaling, the refinement conventions, cross-architecture); then the second method's
     grids (cheap, many cells) before the IPC-50 rows and the second ResNet-18 pair (each run costs
-    five or more IPC-10 runs); the instance-norm DATM grid last, because each of its runs costs several IPC-10 runs on a
-    CPU (GroupNorm has no fast bf16 path there)."""
+    five or more IPC-10 runs); the instance-norm DATM grid last, because each of its runs costs
+    several IPC-10 runs on a CPU (GroupNorm has no fast bf16 path there)."""
     J: list[tuple] = []
     for m in ("rded", "random", "datm", "sre2l"):
         J += [(m, 10, {"loss": OWN_LOSS[m]}), (m, 10, {"loss": "gift"})]
@@ -139,6 +139,7 @@ class _claim:
     def __exit__(self, *exc) -> None:
         if self.fd is not None:
             os.close(self.fd)  # closing releases the lock
+
 
 if __name__ == "__main__":
     raise SystemExit(main())
