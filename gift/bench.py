@@ -9,8 +9,11 @@ Variants, run by their public functions (so setup is excluded and per-epoch work
 
 * ``reference`` — :func:`gift.reference.train_student_reference` (fp32, DataLoader, per-sample
   normalisation, per-batch DSA, separate fp32 teacher and student);
-* ``engine`` — :func:`gift.engine.train_student` with the GIFT loss;
+* ``engine`` — :func:`gift.engine.train_student` with the GIFT loss, compiled or not as a real
+  1000-epoch evaluation would be (``compile="auto"`` decides from that run's step count; see
+  :mod:`gift.compilation`), so the ratio is the one a user gets;
 * ``engine_kl`` — the same with the KL loss (GIFT's "near-zero cost" claim);
+* ``engine_eager`` — the engine without ``torch.compile`` (only when the engine compiles);
 * ``multi`` — :func:`gift.multi.train_students_together` with K members (a gamma sweep of GIFT,
   shared batches): aggregate images per second = K * images / wall time.
 
@@ -29,6 +32,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .cli import command
+from .compilation import compile_mode, resolve_compile
 from .engine import (
     StudentRun, TestTensors, TrainTensors, default_test_batch, inference_copy, memory_format_for, test_accuracy,
     train_student,
@@ -53,6 +57,7 @@ class BenchSettings:
     device: str = "auto"
     full: bool = False
     proposals: bool = False  # also time the prototype of the proposed engine changes
+    compile: str = "auto"  # the engine's torch.compile mode, resolved for a full evaluation
     # the workload (tests shrink it; the CLI keeps the paper's)
     width: int = 128
     image_size: int = 32
@@ -110,6 +115,12 @@ def _members(s: BenchSettings, epochs: int) -> list[EvalConfig]:
     return [_config(s, epochs, "gift", gamma=round(0.1 * (j + 1), 3)) for j in range(s.models)]
 
 
+def engine_compiles(s: BenchSettings, device: torch.device) -> bool:
+    """Whether the engine compiles a full ``epochs_full``-epoch evaluation of this workload."""
+    steps = s.epochs_full * -(-s.num_images // s.batch_size)
+    return resolve_compile(s.compile, device, steps=steps)
+
+
 def make_variants(s: BenchSettings, device: torch.device, work: dict, epochs: int) -> dict:
     """name -> () -> images per second (aggregate for ``multi``)."""
     from .multi import train_students_together
@@ -124,9 +135,11 @@ def make_variants(s: BenchSettings, device: torch.device, work: dict, epochs: in
                                       device=device, show_progress=False, normalize=(CIFAR_MEAN, CIFAR_STD))
         return images / run.wall_time_s
 
-    def engine(loss="gift"):
+    compiles = engine_compiles(s, device)
+
+    def engine(loss="gift", compile=compiles):
         run = train_student(data, test, _config(s, epochs, loss), s.seed, teacher=teacher, device=device,
-                            show_progress=False)
+                            show_progress=False, compile="on" if compile else "off")
         return images / run.wall_time_s
 
     def multi():
@@ -140,6 +153,8 @@ def make_variants(s: BenchSettings, device: torch.device, work: dict, epochs: in
         return images / run.wall_time_s
 
     variants = {"reference": reference, "engine": engine, "engine_kl": lambda: engine("kl")}
+    if compiles:
+        variants["engine_eager"] = lambda: engine(compile=False)
     if s.models > 1:
         variants["multi"] = multi
     if s.proposals:
@@ -201,8 +216,13 @@ def measure(s: BenchSettings, device: torch.device, out=print) -> dict[str, list
     steps_per_epoch = -(-s.num_images // s.batch_size)
     epochs = max(1, -(-s.steps // steps_per_epoch))
     warm = make_variants(s, device, work, max(1, -(-s.warmup_steps // steps_per_epoch)))
-    for fn in warm.values():
+    warmup_s = {}
+    for name, fn in warm.items():
+        start = time.perf_counter()
         fn()
+        warmup_s[name] = time.perf_counter() - start
+    out("  warm-up (first run, kernel selection and any compile): "
+        + "  ".join(f"{k} {v:.1f} s" for k, v in warmup_s.items()))
     variants = make_variants(s, device, work, epochs)
     names = list(variants)
     rates: dict[str, list[float]] = {k: [] for k in names}
@@ -211,6 +231,7 @@ def measure(s: BenchSettings, device: torch.device, out=print) -> dict[str, list
         for name in order:
             rates[name].append(variants[name]())
         out(f"  repeat {r + 1}/{s.repeats}: " + "  ".join(f"{k} {rates[k][-1]:.0f}" for k in names) + " img/s")
+    rates["_warmup_s"] = warmup_s  # type: ignore[assignment]
     return rates
 
 
@@ -224,21 +245,31 @@ def run_bench(s: BenchSettings, out=print) -> dict:
     out(f"device: {device_description(device)}; torch {torch.__version__}; engine precision {precision}")
     out(f"each measurement: {epochs * steps_per_epoch} steps ({epochs} epochs); {s.repeats} repeats, "
         f"variants alternated; medians below")
+    compiles = engine_compiles(s, device)
+    out(f"engine compile: {'torch.compile (what a 1000-epoch evaluation uses here)' if compiles else 'off'} "
+        f"(mode {s.compile}; see gift.compilation)")
     rates = measure(s, device, out)
+    warmup_s = rates.pop("_warmup_s")
     med = {k: statistics.median(v) for k, v in rates.items()}
     ms_step = {k: 1e3 * s.batch_size / v for k, v in med.items()}
     out(f"reference (authors' loop: fp32, DataLoader, per-sample normalise) {med['reference']:8.1f} img/s  "
         f"({ms_step['reference']:.1f} ms/step)")
-    out(f"engine ({precision}, GIFT)                                         {med['engine']:8.1f} img/s  "
-        f"({ms_step['engine']:.1f} ms/step)")
-    out(f"engine ({precision}, KL)                                           {med['engine_kl']:8.1f} img/s  "
-        f"({ms_step['engine_kl']:.1f} ms/step)")
+    how = f"{precision}{', compiled' if compiles else ''}"
+    out(f"engine ({how}, GIFT){' ' * (41 - len(how))}{med['engine']:8.1f} img/s  ({ms_step['engine']:.1f} ms/step)")
+    out(f"engine ({how}, KL){' ' * (43 - len(how))}{med['engine_kl']:8.1f} img/s  ({ms_step['engine_kl']:.1f} ms/step)")
     report: dict = {"settings": asdict(s), "device": device_description(device), "torch": torch.__version__,
-                    "precision": precision, "img_per_s": med, "samples": rates}
+                    "precision": precision, "compiled": compiles, "img_per_s": med, "samples": rates,
+                    "warmup_s": warmup_s}
+    if "engine_eager" in med:
+        out(f"engine ({precision}, GIFT, not compiled){' ' * (27 - len(precision))}{med['engine_eager']:8.1f} img/s  "
+            f"({ms_step['engine_eager']:.1f} ms/step): torch.compile gives {med['engine'] / med['engine_eager']:.2f}x; "
+            f"its first compile in this process took {warmup_s['engine'] - warmup_s['engine_eager']:.1f} s more")
     if "multi" in med:
+        single = "engine_eager" if "engine_eager" in med else "engine"
         ratio = med["multi"] / med["engine"]
-        out(f"many models (K={s.models}, GIFT gamma sweep, shared batches)         {med['multi']:8.1f} img/s "
-            f"aggregate = {ratio:.2f}x the single-model engine")
+        out(f"many models (K={s.models}, GIFT gamma sweep, shared batches, not compiled) {med['multi']:8.1f} img/s "
+            f"aggregate = {ratio:.2f}x the single-model engine"
+            + (f", {med['multi'] / med[single]:.2f}x the engine without compile" if single != "engine" else ""))
         report["multi_ratio"] = ratio
     loss_ms = loss_cost(s, device)
     gift_over_kl = ms_step["engine"] / ms_step["engine_kl"]
@@ -250,11 +281,12 @@ def run_bench(s: BenchSettings, out=print) -> dict:
     test_rate = test_pass_rate(s, device, precision)
     full_steps = s.epochs_full * steps_per_epoch
     checkpoints = 4
-    estimate = full_steps * ms_step["engine"] / 1e3 + checkpoints * s.test_images / test_rate
+    compile_s = warmup_s["engine"] - warmup_s.get("engine_eager", warmup_s["engine"])
+    estimate = full_steps * ms_step["engine"] / 1e3 + checkpoints * s.test_images / test_rate + compile_s
     steps_ref = full_steps * ms_step["reference"] / 1e3
     out(f"test pass: {test_rate:.0f} img/s ({s.test_images} images: {s.test_images / test_rate:.1f} s per checkpoint)")
     out(f"one {s.epochs_full}-epoch IPC-{s.num_images // s.num_classes} evaluation (extrapolated from the "
-        f"measured steps + {checkpoints} test passes, not run): engine {estimate / 60:.1f} min "
+        f"measured steps + {checkpoints} test passes{' + the compile' if compiles else ''}, not run): engine {estimate / 60:.1f} min "
         f"(3 seeds: {3 * estimate / 60:.1f} min); the reference loop's {full_steps} steps alone: "
         f"{steps_ref / 60:.1f} min")
     report.update(test_img_per_s=test_rate, full_eval_estimate_s=estimate, reference_steps_estimate_s=steps_ref)
@@ -287,7 +319,8 @@ def run_full(s: BenchSettings, device: torch.device, out=print) -> float:
                        torch.arange(s.test_images) % s.num_classes)
     cfg = _config(s, s.epochs_full).replace(num_checkpoints=4)
     start = time.perf_counter()
-    run = train_student(data, test, cfg, s.seed, teacher=work["teacher"], device=device, show_progress=True)
+    run = train_student(data, test, cfg, s.seed, teacher=work["teacher"], device=device, show_progress=True,
+                        compile=s.compile)
     wall = time.perf_counter() - start
     out(f"full {s.epochs_full}-epoch evaluation, run (not extrapolated): {wall / 60:.1f} min "
         f"({run.steps} steps, {len(run.checkpoints)} test passes of {s.test_images} images)")
@@ -395,6 +428,9 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"members K of the many-models variant (train_students_together); 0 or 1 skips it "
                         f"(default {d.models})")
     p.add_argument("--device", default=d.device, help="auto (default: CUDA if available, else CPU), cpu, cuda, cuda:1 ...")
+    p.add_argument("--compile", default=None, choices=["auto", "on", "off"],
+                   help="the engine's torch.compile mode, decided for a full 1000-epoch evaluation as `gift eval` "
+                        "would (default: $GIFT_COMPILE, else auto)")
     p.add_argument("--proposals", action="store_true",
                    help="also time a prototype of the proposed engine changes (folded bf16 teacher, fused "
                         "AdamW, test batches of 100 on CPU, with and without torch.compile of the student; "
@@ -412,7 +448,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
         raise ValueError(f"--models must be >= 0, got {args.models}")
     settings = BenchSettings(batch_size=args.batch_size, steps=args.steps, repeats=args.repeats,
                              precision=args.precision, models=args.models, device=args.device, full=args.full,
-                             proposals=args.proposals)
+                             proposals=args.proposals, compile=compile_mode(args.compile))
     run_bench(settings)
     return 0
 

@@ -78,6 +78,9 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="one student per seed (default 0 1 2)")
     g = p.add_argument_group("execution")
     g.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 autocast where the hardware is fast at it (default); fp32: the plain path")
+    g.add_argument("--compile", choices=["auto", "on", "off"], default=None,
+                   help="torch.compile the student and teacher: auto (default, or $GIFT_COMPILE) compiles CPU runs "
+                        "of 500+ steps; the first compile takes ~40 s, cached on disk afterwards")
     g.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1 ...")
     g.add_argument("--store", help="results store folder: reuse stored seeds, save new ones")
     g.add_argument("--output", help="write the full record as JSON here")
@@ -132,7 +135,7 @@ def run_eval(args: argparse.Namespace) -> int:
     store = ResultsStore(args.store) if args.store and world == 1 else None
     result = evaluate(
         distilled, test, config, teacher=teacher, zca=zca, device=device, store=store,
-        show_progress=not args.no_progress,
+        show_progress=not args.no_progress, compile=args.compile,
     )
     if rank == 0:
         if args.output:

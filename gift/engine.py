@@ -16,6 +16,7 @@ import torch.distributed as dist
 from torch import nn
 
 from .augment import factor_crop, get_augmentation
+from .compilation import compiled, resolve_compile
 from .losses import get_loss
 from .models import get_model
 from .precision import autocast, resolve_precision
@@ -92,6 +93,7 @@ class StudentRun:
     epoch_loss: list[float] = field(default_factory=list)  # mean training loss per epoch
     steps: int = 0
     precision: str = "fp32"
+    compiled: bool = False  # trained with torch.compile (same arithmetic, different rounding)
 
 
 def distributed_context() -> tuple[int, int]:
@@ -209,11 +211,15 @@ def train_student(
     device: torch.device | str = "cpu",
     show_progress: bool = True,
     check_every: int = 10,
+    compile: str | None = None,
 ) -> StudentRun:
     """Train one student with ``seed`` and measure its test accuracy at the protocol's checkpoints.
 
     Under ``torchrun`` (torch.distributed initialised) every rank takes its share of each global
-    batch and DDP averages the gradients, so N processes train one student together."""
+    batch and DDP averages the gradients, so N processes train one student together.
+
+    ``compile``: ``auto`` (default, or ``$GIFT_COMPILE``), ``on`` or ``off``; see
+    :mod:`gift.compilation` for when ``auto`` compiles the student and the teacher."""
     device = torch.device(device)
     rank, world = distributed_context()
     precision = resolve_precision(config.precision, device)
@@ -231,9 +237,13 @@ def train_student(
     if teacher is not None and source == "teacher":
         check_teacher(teacher, data)
         teacher = inference_copy(teacher.to(device))  # frozen: BatchNorm folded, the caller's module untouched
-    train_model: nn.Module = student
+    steps_per_epoch = -(-n // batch)  # the last partial batch is kept, as in the authors' loader
+    use_compile = resolve_compile(compile, device, steps=config.epochs * steps_per_epoch, world=world)
+    train_model: nn.Module = compiled(student) if use_compile else student
     if world > 1:
         train_model = nn.parallel.DistributedDataParallel(student)
+    if use_compile and teacher is not None and source == "teacher":
+        teacher = compiled(teacher)
 
     loss_fn = get_loss(config.loss, **config.loss_kwargs)
     if loss_fn.needs_teacher and source == "hard":
@@ -245,7 +255,6 @@ def train_student(
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(config.epochs), gamma=0.2)
     augment = get_augmentation(config.augment)
 
-    steps_per_epoch = -(-n // batch)  # the last partial batch is kept, as in the authors' loader
     order_gen = torch.Generator(device).manual_seed(seed)  # identical on every rank
     aug_gen = torch.Generator(device).manual_seed(seed * 1_000_003 + rank)
     checkpoints = set(checkpoint_epochs(config.epochs, config.num_checkpoints))
@@ -290,7 +299,7 @@ def train_student(
     return StudentRun(
         seed=seed, checkpoints=results, best=max(accs), final=accs[-1], wall_time_s=wall,
         epoch_loss=[round(v, 6) for v in losses.mean(1).tolist()],
-        steps=config.epochs * steps_per_epoch, precision=precision,
+        steps=config.epochs * steps_per_epoch, precision=precision, compiled=use_compile,
     )
 
 

@@ -168,6 +168,7 @@ def evaluate(
     data_id: dict | None = None,
     show_progress: bool = True,
     run_missing: bool = True,
+    compile: str | None = None,
 ) -> EvalResult:
     """Evaluate ``distilled`` (a ``gift.data.DistilledSet``) on ``test`` (a ``gift.data.ImageDataset``).
 
@@ -175,7 +176,8 @@ def evaluate(
     with its provenance as soon as it finishes (so a long sweep can be stopped and resumed). With
     ``run_missing=False`` a seed missing from the store raises :class:`NotComputed` instead of
     training. ``distilled`` may be lazy (an object with ``materialize()``): its pixels are only
-    loaded when a run has to be trained."""
+    loaded when a run has to be trained. ``compile`` (auto/on/off, default ``$GIFT_COMPILE`` or auto)
+    is how, not what: it is not part of a run's key, and each run records whether it was compiled."""
     config = config or EvalConfig()
     device = resolve_device(device)
     if distilled.num_classes != test.num_classes:
@@ -207,7 +209,7 @@ def evaluate(
             start = time.perf_counter()
             run = train_student(
                 train_tensors, test_tensors, config, seed, teacher=teacher, device=device,
-                show_progress=show_progress,
+                show_progress=show_progress, compile=compile,
             )
             return asdict(run), provenance(device, time.perf_counter() - start)
 

@@ -184,18 +184,26 @@ def test_sample_dataset_normalizes_each_sample():
 # ------------------------------------------------------------------------------------ gift bench
 
 
-def test_bench_runs_on_a_tiny_network(capsys):
+@pytest.mark.parametrize("compile", ["off", "on"])
+def test_bench_runs_on_a_tiny_network(capsys, compile):
     from gift.bench import BenchSettings, run_bench
+    from gift.compilation import cxx_compiler
 
+    if compile == "on" and cxx_compiler() is None:
+        pytest.skip("inductor needs a C++ compiler on a CPU")
     settings = BenchSettings(batch_size=4, steps=2, repeats=1, precision="fp32", models=2, device="cpu",
-                             width=4, image_size=8, num_images=8, test_images=8, warmup_steps=1)
+                             width=4, image_size=8, num_images=8, test_images=8, warmup_steps=1, compile=compile)
     report = run_bench(settings)
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1].startswith("speedup engine/reference: ") and lines[-1].endswith("x")
-    for key in ("reference", "engine", "engine_kl", "multi"):
-        assert report["img_per_s"][key] > 0
+    variants = ("reference", "engine", "engine_kl", "multi") + (("engine_eager",) if compile == "on" else ())
+    assert set(report["img_per_s"]) == set(variants)
+    assert all(report["img_per_s"][key] > 0 for key in variants)
+    assert report["compiled"] is (compile == "on")
     assert report["speedup"] == pytest.approx(report["img_per_s"]["engine"] / report["img_per_s"]["reference"])
-    assert "extrapolat" in "\n".join(lines)
+    text = "\n".join(lines)
+    assert "extrapolat" in text
+    assert ("torch.compile gives" in text) is (compile == "on")
 
 
 def test_bench_cli_help_documents_every_option(capsys):
@@ -204,5 +212,6 @@ def test_bench_cli_help_documents_every_option(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "--help"])
     text = capsys.readouterr().out
-    for option in ("--batch-size", "--steps", "--repeats", "--precision", "--models", "--device", "--full"):
+    for option in ("--batch-size", "--steps", "--repeats", "--precision", "--models", "--device", "--full",
+                   "--compile"):
         assert option in text

@@ -1,0 +1,61 @@
+"""When the engine compiles its networks with ``torch.compile``, and how.
+
+Why: once the convolutions run in bf16 on a CPU's matrix unit (AMX), the memory-bound layers
+(BatchNorm, ReLU, pooling and their backward passes) take about half of a ConvNet step; inductor
+fuses them into a few loops over each activation, about 1.2x on a whole step (benchmarks/RESULTS.md).
+The first compile of a network and batch shape costs about 40 s on one core; inductor caches it on
+disk, so later processes on the same machine compile in about 2 s. ``auto`` therefore compiles only
+CPU runs long enough to earn that back, and never under DDP.
+
+Compiling changes rounding, not arithmetic: a compiled run is as deterministic as an eager one
+(same seed, same machine, same numbers) but not bit-identical to it, so every run records whether
+it was compiled."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import torch
+from torch import nn
+
+COMPILE_MODES = ("auto", "on", "off")
+#: ``auto`` compiles runs with at least this many optimizer steps: the companion profile's 300-epoch
+#: IPC-10 runs (600 steps, 1-5 min) and longer; a warm compile (2-8 s) is then a few per cent of the run
+AUTO_MIN_STEPS = 500
+ENV_VAR = "GIFT_COMPILE"
+
+
+def compile_mode(mode: str | None) -> str:
+    """``mode``, or ``$GIFT_COMPILE`` when None (default ``auto``), checked."""
+    mode = os.environ.get(ENV_VAR, "auto") if mode is None else mode
+    if mode not in COMPILE_MODES:
+        raise ValueError(f"unknown compile mode {mode!r} (from {'$' + ENV_VAR if mode else 'the call'}); "
+                         f"valid: {', '.join(COMPILE_MODES)}")
+    return mode
+
+
+def cxx_compiler() -> str | None:
+    """The C++ compiler inductor would use on a CPU, or None when there is none."""
+    for name in (os.environ.get("CXX"), "g++", "c++", "clang++"):
+        if name and shutil.which(name):
+            return name
+    return None
+
+
+def resolve_compile(mode: str | None, device: torch.device, *, steps: int, world: int = 1) -> bool:
+    """Whether a run of ``steps`` optimizer steps on ``device`` compiles its networks."""
+    mode = compile_mode(mode)
+    if mode != "auto":
+        if mode == "on" and world > 1:
+            raise ValueError("compile='on' is not supported with several processes (DDP); use 'off' or 'auto'")
+        if mode == "on" and device.type == "cpu" and cxx_compiler() is None:
+            raise RuntimeError("compile='on' needs a C++ compiler on a CPU (inductor builds its kernels); "
+                               "install g++ or use compile='off'")
+        return mode == "on"
+    return device.type == "cpu" and world == 1 and steps >= AUTO_MIN_STEPS and cxx_compiler() is not None
+
+
+def compiled(module: nn.Module) -> nn.Module:
+    """``module`` compiled for fixed shapes (a run sees at most two batch sizes: the full one and
+    the last partial batch of an epoch), sharing its parameters and buffers."""
+    return torch.compile(module, dynamic=False)
