@@ -40,14 +40,16 @@ def test_the_environment_sets_the_default_and_bad_modes_are_named(monkeypatch):
 
 
 @needs_compiler
-@pytest.mark.parametrize("precision,tolerance", [("fp32", 1e-4), ("bf16", 3e-2)])
-def test_a_compiled_run_matches_the_eager_run_and_repeats_itself(precision, tolerance):
+@pytest.mark.parametrize("norm,precision,tolerance",
+                         [("batch", "fp32", 1e-4), ("batch", "bf16", 3e-2), ("instance", "bf16", 3e-2)])
+def test_a_compiled_run_matches_the_eager_run_and_repeats_itself(norm, precision, tolerance):
     x, y = tiny_data()
     xt, yt = tiny_data(n_per_class=5, seed=1)
     data, test = TrainTensors(x, y, C), TestTensors(xt, yt)
     torch.manual_seed(123)
-    teacher = get_model("convnet3", C, 16, width=8).eval()
-    config = tiny_eval_config(epochs=4, precision=precision)  # one batch of 12 per epoch: 4 steps
+    teacher = get_model("convnet3", C, 16, width=8, norm=norm).eval()
+    # one batch of 12 per epoch: 4 steps; instance norm is DATM's student (ChannelsFirstGroupNorm)
+    config = tiny_eval_config(epochs=4, precision=precision, model_kwargs={"width": 8, "norm": norm})
 
     def run(mode):
         return train_student(data, test, config, 0, teacher=teacher, compile=mode, show_progress=False)
