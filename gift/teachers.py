@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .compilation import compiled, resolve_compile
 from .config import config_from_dict, config_to_dict
 from .engine import TestTensors, memory_format_for, test_accuracy
 from .models import get_model
@@ -69,7 +70,7 @@ def _normalise(images_uint8: torch.Tensor, mean, std) -> torch.Tensor:
 
 def train_teacher(
     config: TeacherConfig, train, test, *, device="auto", show_progress: bool = True,
-    checkpoint: str | Path | None = None,
+    checkpoint: str | Path | None = None, compile: str | None = None,
 ) -> tuple[nn.Module, dict]:
     """Train a teacher on ``train`` (an ImageDataset) and measure it on ``test``.
 
@@ -77,7 +78,8 @@ def train_teacher(
     state (weights, optimizer, random generator, epoch) is saved atomically after every epoch and
     training resumes from it when it exists with the same config and data: an interrupted job on a
     shared machine loses at most one epoch, and the result equals an uninterrupted run. The file is
-    removed when training finishes."""
+    removed when training finishes. ``compile`` as in :func:`gift.engine.train_student` (``auto``
+    compiles on a CPU: a teacher run has thousands of steps)."""
     device = resolve_device(device)
     precision = resolve_precision(config.precision, device)
     if len(train.labels) == 0:
@@ -102,6 +104,8 @@ def train_teacher(
     steps_per_epoch = -(-n // config.batch_size)
     total = config.epochs * steps_per_epoch
     warm = config.warmup_epochs * steps_per_epoch
+    use_compile = resolve_compile(compile, device, steps=total)
+    train_model = compiled(model) if use_compile else model
 
     def lr_at(step: int) -> float:
         if step < warm:
@@ -132,7 +136,7 @@ def train_teacher(
             for group in opt.param_groups:
                 group["lr"] = lr_at(step)
             with autocast(precision, device):
-                out = model(x)
+                out = train_model(x)
             loss = F.cross_entropy(out.float(), y_train[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -164,6 +168,7 @@ def train_teacher(
         "train_config": config_to_dict(config),
         "train_loss": history,
         "precision": precision,
+        "compiled": use_compile,
         "provenance": provenance(device, time.perf_counter() - start),
     }
     model = model.to(memory_format=torch.contiguous_format).cpu()
