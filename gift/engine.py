@@ -243,7 +243,7 @@ def train_student(
     if world > 1:
         train_model = nn.parallel.DistributedDataParallel(student)
     if use_compile and teacher is not None and source == "teacher":
-        teacher = compiled(teacher)
+        teacher = compiled(teacher, frozen=True)  # an inference copy: its weights never change
 
     loss_fn = get_loss(config.loss, **config.loss_kwargs)
     if loss_fn.needs_teacher and source == "hard":
