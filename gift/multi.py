@@ -46,6 +46,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .augment import factor_crop, get_augmentation
+from .compilation import compiled, resolve_compile
 from .engine import (
     StudentRun, TestTensors, TrainingDiverged, TrainTensors, check_teacher, distributed_context,
     inference_copy, memory_format_for, resolve_label_source, test_accuracy,
@@ -407,6 +408,7 @@ def train_students_together(
     batch_seed: int | None = None,
     show_progress: bool = True,
     check_every: int = 10,
+    compile: str | None = None,
 ) -> list[StudentRun]:
     """Train member k = (``configs[k]``, ``seeds[k]``) for every k in one joint run; returns one
     :class:`~gift.engine.StudentRun` per member, in order.
@@ -417,7 +419,8 @@ def train_students_together(
     Configs must agree on model, optimizer, epochs, batch size, checkpoints, augmentation, factor,
     precision and label source; ``config.seeds`` is ignored (``seeds`` says it). Each run's
     ``wall_time_s`` is its share of the joint wall time (total / K), so summing the runs gives the
-    wall time of the joint run, as for separate runs. Single process only (no torchrun)."""
+    wall time of the joint run, as for separate runs. Single process only (no torchrun).
+    ``compile`` as in :func:`gift.engine.train_student`: the stacked student and the teacher."""
     device = torch.device(device)
     configs, seeds = list(configs), [int(s) for s in seeds]
     check_stackable(configs, seeds, data.images.shape[0])
@@ -454,6 +457,10 @@ def train_students_together(
     n = data.images.shape[0]
     batch = config.batch_size or batch_size_rule(n)
     steps_per_epoch = -(-n // batch)
+    use_compile = resolve_compile(compile, device, steps=config.epochs * steps_per_epoch)
+    train_model = compiled(model) if use_compile else model
+    if use_compile and teacher is not None and source == "teacher":
+        teacher = compiled(teacher, frozen=True)
     if share_batches:
         batches = engine_batches(data, config, seeds[0] if batch_seed is None else batch_seed, device, fmt)
     else:
@@ -483,7 +490,7 @@ def train_students_together(
                         target = teacher(flat).view(k, x.shape[1], -1)
             else:
                 target = data.soft_labels[idx] if source == "stored" else None
-            out = model(x)  # [K, B, C]
+            out = train_model(x)  # [K, B, C]
         member_losses = []
         for j, fn in enumerate(loss_fns):
             t_j = None if target is None else (target if share_batches else target[j]).float()
@@ -518,7 +525,7 @@ def train_students_together(
         runs.append(StudentRun(
             seed=seeds[j], checkpoints=results[j], best=max(accs), final=accs[-1], wall_time_s=wall / k,
             epoch_loss=[round(v, 6) for v in epoch_loss[j]], steps=config.epochs * steps_per_epoch,
-            precision=precision,
+            precision=precision, compiled=use_compile,
         ))
     return runs
 

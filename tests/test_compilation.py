@@ -59,3 +59,25 @@ def test_a_compiled_run_matches_the_eager_run_and_repeats_itself(norm, precision
     assert first.epoch_loss == second.epoch_loss  # deterministic, like the eager engine
     assert [c["accuracy"] for c in first.checkpoints] == [c["accuracy"] for c in second.checkpoints]
     assert first.epoch_loss == pytest.approx(eager.epoch_loss, rel=tolerance, abs=tolerance)
+
+
+@needs_compiler
+def test_a_compiled_joint_run_matches_the_eager_joint_run():
+    """Many models (gift.multi) compiled: the stacked student and the frozen teacher."""
+    from gift.multi import train_students_together
+
+    x, y = tiny_data()
+    xt, yt = tiny_data(n_per_class=5, seed=1)
+    data, test = TrainTensors(x, y, C), TestTensors(xt, yt)
+    torch.manual_seed(123)
+    teacher = get_model("convnet3", C, 16, width=8).eval()
+    configs = [tiny_eval_config(epochs=4, batch_size=6, loss_kwargs={"gamma": g}) for g in (0.1, 0.5)]
+
+    def run(mode):
+        return train_students_together(data, test, configs, [0, 1], teacher=teacher, compile=mode,
+                                       show_progress=False)
+
+    eager, joint = run("off"), run("on")
+    for e, j in zip(eager, joint):
+        assert j.compiled and not e.compiled
+        assert j.epoch_loss == pytest.approx(e.epoch_loss, rel=1e-4, abs=1e-4)
