@@ -12,8 +12,10 @@ Compiling changes rounding, not arithmetic: a compiled run is as deterministic a
 it was compiled."""
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import warnings
 
 import torch
 from torch import nn
@@ -42,6 +44,21 @@ def cxx_compiler() -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def inductor_works() -> bool:
+    """Whether inductor can build and run a CPU kernel here (checked once per process, a few
+    seconds): a machine with a compiler but no working toolchain gets the eager engine under
+    ``auto``, with a warning, instead of a failed run."""
+    try:
+        probe = torch.compile(lambda t: torch.relu(t) * 2 + 1, dynamic=False)
+        ok = bool(torch.equal(probe(torch.arange(-2.0, 2.0)), torch.tensor([1.0, 1.0, 1.0, 3.0])))
+    except Exception as err:  # any build or load failure: fall back, say why
+        warnings.warn(f"torch.compile does not work on this machine ({type(err).__name__}: {err}); "
+                      f"the engine runs eagerly. Set {ENV_VAR}=off to skip this check.", RuntimeWarning)
+        return False
+    return ok
+
+
 def resolve_compile(mode: str | None, device: torch.device, *, steps: int, world: int = 1) -> bool:
     """Whether a run of ``steps`` optimizer steps on ``device`` compiles its networks."""
     mode = compile_mode(mode)
@@ -52,7 +69,8 @@ def resolve_compile(mode: str | None, device: torch.device, *, steps: int, world
             raise RuntimeError("compile='on' needs a C++ compiler on a CPU (inductor builds its kernels); "
                                "install g++ or use compile='off'")
         return mode == "on"
-    return device.type == "cpu" and world == 1 and steps >= AUTO_MIN_STEPS and cxx_compiler() is not None
+    return (device.type == "cpu" and world == 1 and steps >= AUTO_MIN_STEPS and cxx_compiler() is not None
+            and inductor_works())
 
 
 def compiled(module: nn.Module, *, frozen: bool = False) -> nn.Module:

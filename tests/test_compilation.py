@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gift.compilation import AUTO_MIN_STEPS, ENV_VAR, compile_mode, cxx_compiler, resolve_compile
+from gift.compilation import (AUTO_MIN_STEPS, ENV_VAR, compile_mode, cxx_compiler, inductor_works,
+                              resolve_compile)
 from gift.engine import TestTensors, TrainTensors, train_student
 from gift.models import get_model
 
@@ -18,11 +19,14 @@ needs_compiler = pytest.mark.skipif(cxx_compiler() is None, reason="inductor nee
 def test_auto_compiles_only_long_single_process_cpu_runs(monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.setattr("gift.compilation.cxx_compiler", lambda: "g++")
+    monkeypatch.setattr("gift.compilation.inductor_works", lambda: True)
     assert resolve_compile(None, CPU, steps=AUTO_MIN_STEPS)
     assert not resolve_compile("auto", CPU, steps=AUTO_MIN_STEPS - 1)  # a short run would not earn it back
     assert not resolve_compile("auto", CPU, steps=10 * AUTO_MIN_STEPS, world=2)  # DDP
     assert not resolve_compile("auto", CUDA, steps=10 * AUTO_MIN_STEPS)  # not measured there: opt in with 'on'
     assert resolve_compile("on", CUDA, steps=1) and not resolve_compile("off", CPU, steps=10**6)
+    monkeypatch.setattr("gift.compilation.inductor_works", lambda: False)  # a broken toolchain
+    assert not resolve_compile("auto", CPU, steps=10**6)
     monkeypatch.setattr("gift.compilation.cxx_compiler", lambda: None)
     assert not resolve_compile("auto", CPU, steps=10**6)
     with pytest.raises(RuntimeError, match="C\\+\\+ compiler"):
@@ -81,3 +85,19 @@ def test_a_compiled_joint_run_matches_the_eager_joint_run():
     for e, j in zip(eager, joint):
         assert j.compiled and not e.compiled
         assert j.epoch_loss == pytest.approx(e.epoch_loss, rel=1e-4, abs=1e-4)
+
+
+@needs_compiler
+def test_the_toolchain_probe_passes_here_and_a_failing_one_falls_back(monkeypatch):
+    assert inductor_works()  # this machine builds inductor kernels (the tests above rely on it)
+    inductor_works.cache_clear()
+
+    def broken(*args, **kwargs):
+        raise OSError("no linker")
+
+    monkeypatch.setattr(torch, "compile", broken)
+    try:
+        with pytest.warns(RuntimeWarning, match="no linker.*runs eagerly"):
+            assert not inductor_works()
+    finally:
+        inductor_works.cache_clear()
