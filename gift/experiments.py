@@ -491,7 +491,8 @@ def provenance_summary(results) -> str:
 
 def hardware_summary(results) -> str:
     """Where a set of runs was trained, e.g. "CPU only (2 machines)" or "GPU: NVIDIA H100 (12 runs);
-    CPU (40 runs)": the book says for each table whether it has GPU runs."""
+    CPU (40 runs)", and how many were compiled: the book says for each table whether it has GPU
+    runs."""
     runs = _seed_runs(results)
     if not runs:
         return "no recorded runs"
@@ -499,15 +500,17 @@ def hardware_summary(results) -> str:
     for r in runs:
         d = r.get("provenance", {}).get("device", "?")
         kinds.setdefault(device_kind(d), []).append(d)
+    n_compiled = sum(bool(r.get("compiled")) for r in runs)
+    compiled = f"; {n_compiled} compiled" if n_compiled else ""  # torch.compile: other rounding
     if set(kinds) == {"CPU"}:
         n = len(set(kinds["CPU"]))
-        return f"CPU only ({len(runs)} runs on {n} machine{'s' if n > 1 else ''})"
+        return f"CPU only ({len(runs)} runs on {n} machine{'s' if n > 1 else ''}{compiled})"
     parts = []
     for kind in ("GPU", "CPU"):
         if kind in kinds:
             names = sorted({d.split(": ", 1)[-1] for d in kinds[kind]})
             parts.append(f"{kind}: {', '.join(names)} ({len(kinds[kind])} runs)")
-    return "; ".join(parts)
+    return "; ".join(parts) + (f" ({n_compiled} compiled)" if n_compiled else "")
 
 
 def run_plan(results: dict) -> list[str]:
