@@ -3,8 +3,9 @@ with everything resident on the device.
 
 Why it is fast: the distilled images live in one tensor on the device (no DataLoader, no
 per-sample transforms), augmentation is batched on the device, convolutions run channels-last in
-bf16 where the hardware supports it, and the host synchronises only at test checkpoints and
-NaN checks, never per step."""
+bf16 where the hardware supports it, the host synchronises only at test checkpoints and
+NaN checks, never per step, and long CPU runs compile the student and the frozen teacher with
+``torch.compile`` (:mod:`gift.compilation`), which fuses the memory-bound layers."""
 from __future__ import annotations
 
 import copy
