@@ -144,7 +144,7 @@ def test_eval_help_documents_every_option(capsys):
     for option in ("--teacher", "--label-source", "--loss", "--loss-arg", "--model", "--model-arg", "--optimizer",
                    "--lr", "--weight-decay", "--momentum", "--use-learned-lr", "--epochs", "--batch-size",
                    "--num-checkpoints", "--augment", "--factor", "--seeds", "--precision", "--device",
-                   "--store", "--output", "--no-progress", "--dataset", "--data-root", "--download"):
+                   "--store", "--output", "--no-progress", "--dataset", "--data-root", "--download", "--compile"):
         assert option in text, option
 
 
@@ -154,12 +154,13 @@ def test_cli_eval_end_to_end(tmp_path, distilled, teacher_file, capsys):
     out = tmp_path / "run.json"
     rc = main(["eval", str(folder), "--teacher", str(teacher_file), "--epochs", "2", "--seeds", "0",
                "--num-checkpoints", "1", "--model-arg", "width=16", "--precision", "fp32", "--no-progress",
-               "--output", str(out)])
+               "--compile", "off", "--output", str(out)])
     assert rc == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith("set [convnet3] gift: best ")
     record = json.loads(out.read_text())
     assert record["summary"]["seeds"] == 1 and record["hparams"]["batch_size"] == 50
+    assert record["runs"][0]["compiled"] is False
 
 
 def test_cli_reports_bad_input_clearly(tmp_path, distilled, capsys):
