@@ -37,3 +37,12 @@ def test_a_claimed_job_is_refused_to_a_second_worker_and_freed_on_exit(tmp_path)
             assert other
     with q._claim(str(tmp_path), job, dry=False) as again:
         assert again
+
+
+def test_runs_relabelled_by_another_teacher_wait_for_its_training():
+    q = _queue()
+    instance_run = ("random", 10, {"loss": "gift", "model_kwargs": {"norm": "instance"}, "teacher_norm": "instance"})
+    assert q.prerequisite(instance_run) == ("teacher", "instance")
+    assert q.prerequisite(("rded", 10, {"loss": "kl"})) is None
+    assert q.prerequisite(("teacher", "instance")) is None and q.prerequisite(("continual", "kl")) is None
+    assert ("teacher", "instance") in q.jobs() and instance_run in q.jobs()

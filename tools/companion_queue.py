@@ -79,6 +79,16 @@ def jobs() -> list[tuple]:
     return unique
 
 
+def prerequisite(job: tuple) -> tuple | None:
+    """The job that must not run at the same time as ``job``: the teacher a run is relabelled by,
+    when it is not the profile's default one. Without this, a worker reaching a run that needs the
+    instance-norm teacher while another worker trains it would train it too, into the same
+    checkpoint file."""
+    if len(job) == 3 and isinstance(job[2], dict) and job[2].get("teacher_norm", "batch") != "batch":
+        return ("teacher", job[2]["teacher_norm"])
+    return None
+
+
 def run_continual(ex: Experiment, loss: str):
     from gift.continual import class_incremental_split, run_class_incremental
 
@@ -102,8 +112,13 @@ def main() -> int:
     for k, job in enumerate(jobs()):
         if k % n != i:
             continue
-        with _claim(args.lock_dir, job, dry=args.list) as claimed:
+        needed = prerequisite(job)
+        with _claim(args.lock_dir, job, dry=args.list) as claimed, \
+                _claim(args.lock_dir, needed, dry=args.list or needed is None) as needed_free:
             if not claimed:  # another worker is on it; the next free job is ours
+                continue
+            if not needed_free:  # another worker is training the teacher this job needs
+                print(f"[{k:3d}] {job}: skipped, {needed} is being trained by another worker", flush=True)
                 continue
             start = time.time()
             try:
