@@ -214,8 +214,9 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure(s: BenchSettings, device: torch.device, out=print) -> dict[str, list[float]]:
-    """Warm every variant up, then ``repeats`` rounds of all variants in rotating order."""
+def measure(s: BenchSettings, device: torch.device, out=print) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Warm every variant up, then ``repeats`` rounds of all variants in rotating order; returns the
+    images per second of every round and the seconds each variant's warm-up took."""
     work = synthetic_workload(s, device)
     steps_per_epoch = -(-s.num_images // s.batch_size)
     epochs = max(1, -(-s.steps // steps_per_epoch))
@@ -235,8 +236,7 @@ def measure(s: BenchSettings, device: torch.device, out=print) -> dict[str, list
         for name in order:
             rates[name].append(variants[name]())
         out(f"  repeat {r + 1}/{s.repeats}: " + "  ".join(f"{k} {rates[k][-1]:.0f}" for k in names) + " img/s")
-    rates["_warmup_s"] = warmup_s  # type: ignore[assignment]
-    return rates
+    return rates, warmup_s
 
 
 def run_bench(s: BenchSettings, out=print) -> dict:
@@ -252,8 +252,7 @@ def run_bench(s: BenchSettings, out=print) -> dict:
     compiles = engine_compiles(s, device)
     out(f"engine compile: {'torch.compile (what a 1000-epoch evaluation uses here)' if compiles else 'off'} "
         f"(mode {s.compile}; see gift.compilation)")
-    rates = measure(s, device, out)
-    warmup_s = rates.pop("_warmup_s")
+    rates, warmup_s = measure(s, device, out)
     med = {k: statistics.median(v) for k, v in rates.items()}
     ms_step = {k: 1e3 * s.batch_size / v for k, v in med.items()}
     out(f"reference (authors' loop: fp32, DataLoader, per-sample normalise) {med['reference']:8.1f} img/s  "

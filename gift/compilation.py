@@ -29,10 +29,10 @@ ENV_VAR = "GIFT_COMPILE"
 
 def compile_mode(mode: str | None) -> str:
     """``mode``, or ``$GIFT_COMPILE`` when None (default ``auto``), checked."""
+    source = "the call" if mode is not None else f"${ENV_VAR}"
     mode = os.environ.get(ENV_VAR, "auto") if mode is None else mode
     if mode not in COMPILE_MODES:
-        raise ValueError(f"unknown compile mode {mode!r} (from {'$' + ENV_VAR if mode else 'the call'}); "
-                         f"valid: {', '.join(COMPILE_MODES)}")
+        raise ValueError(f"unknown compile mode {mode!r} (from {source}); valid: {', '.join(COMPILE_MODES)}")
     return mode
 
 

@@ -39,6 +39,8 @@ def test_the_environment_sets_the_default_and_bad_modes_are_named(monkeypatch):
     monkeypatch.setenv(ENV_VAR, "yes")
     with pytest.raises(ValueError, match="'yes'.*GIFT_COMPILE.*auto, on, off"):
         compile_mode(None)
+    with pytest.raises(ValueError, match="'fast'.*the call"):  # the argument, not the environment
+        compile_mode("fast")
     with pytest.raises(ValueError, match="DDP"):
         resolve_compile("on", CPU, steps=1, world=2)
 
