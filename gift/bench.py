@@ -35,7 +35,7 @@ from .cli import command
 from .compilation import compile_mode, resolve_compile
 from .engine import (
     StudentRun, TestTensors, TrainTensors, default_test_batch, inference_copy, memory_format_for, test_accuracy,
-    train_student,
+    batch_generators, epoch_batches, train_student,
 )
 from .losses import get_loss
 from .models import get_model
@@ -348,7 +348,7 @@ def train_student_prototype(
     loop with the changes proposed for ``gift/engine.py`` (see benchmarks/RESULTS.md): a folded
     bf16 teacher, a fused AdamW/Adam step, an opt-in ``torch.compile`` of the student, and test
     batches of 100 on CPU (batches of 500 spill the activations out of the CPU's cache)."""
-    from .augment import factor_crop, get_augmentation
+    from .augment import get_augmentation
     from .precision import autocast
     from .protocol import build_optimizer, checkpoint_epochs, lr_milestones
 
@@ -373,8 +373,7 @@ def train_student_prototype(
     n = data.images.shape[0]
     batch = config.batch_size or batch_size_rule(n)
     steps_per_epoch = -(-n // batch)
-    order_gen = torch.Generator(device).manual_seed(seed)
-    aug_gen = torch.Generator(device).manual_seed(seed * 1_000_003)
+    order_gen, aug_gen = batch_generators(seed, device)
     checkpoints = set(checkpoint_epochs(config.epochs, config.num_checkpoints))
     losses = torch.zeros(config.epochs, steps_per_epoch, device=device)
     test_batch = test_batch_size or default_test_batch(device)
@@ -382,13 +381,7 @@ def train_student_prototype(
     start = time.perf_counter()
     for epoch in range(config.epochs):
         loss_fn.set_epoch(epoch + 1, config.epochs)
-        order = torch.randperm(n, generator=order_gen, device=device)
-        for step in range(steps_per_epoch):
-            idx = order[step * batch : (step + 1) * batch]
-            x = data.images[idx]
-            if config.factor > 1:
-                x = factor_crop(x, config.factor, aug_gen)
-            x = augment(x, aug_gen).contiguous(memory_format=fmt)
+        for step, idx, x in epoch_batches(data, config, batch, augment, order_gen, aug_gen, fmt):
             with autocast(precision, device):
                 with torch.no_grad():
                     target = teacher(x.to(teacher_dtype))

@@ -17,7 +17,7 @@ import torch.distributed as dist
 from torch import nn
 
 from .augment import factor_crop, get_augmentation
-from .compilation import compiled, resolve_compile
+from .compilation import compile_for_training, resolve_compile
 from .losses import get_loss
 from .models import get_model
 from .precision import autocast, resolve_precision
@@ -202,6 +202,59 @@ def check_shards(n: int, batch: int, world: int) -> None:
         )
 
 
+def loss_for(config: EvalConfig, source: str):
+    """The run's loss, refused up front when it needs soft labels that the run cannot have."""
+    loss_fn = get_loss(config.loss, **config.loss_kwargs)
+    if loss_fn.needs_teacher and source == "hard":
+        raise ValueError(
+            f"loss {config.loss!r} needs soft labels but there is no teacher and the set stores "
+            f"none; pass a teacher, or use a hard-label loss such as 'ce'"
+        )
+    return loss_fn
+
+
+def batch_generators(seed: int, device: torch.device, rank: int = 0) -> tuple[torch.Generator, torch.Generator]:
+    """The shuffling generator (identical on every rank) and the augmentation generator (one
+    stream per rank) of a run with ``seed``: the one place where a run's draws are seeded."""
+    order_gen = torch.Generator(device).manual_seed(seed)
+    aug_gen = torch.Generator(device).manual_seed(seed * 1_000_003 + rank)
+    return order_gen, aug_gen
+
+
+def epoch_batches(
+    data: TrainTensors, config: EvalConfig, batch: int, augment, order_gen: torch.Generator,
+    aug_gen: torch.Generator, memory_format: torch.memory_format = torch.contiguous_format,
+    rank: int = 0, world: int = 1,
+):
+    """``(step, idx, x)`` for one epoch: a fresh shuffle, then each batch of ``batch`` indices
+    (the last partial batch kept, as in the authors' loader; under DDP this rank's share),
+    factor-cropped and augmented on the device. Shared by the engine, joint runs and the bench,
+    so that they all see the same batches for the same seed."""
+    n = data.images.shape[0]
+    order = torch.randperm(n, generator=order_gen, device=data.images.device)
+    for step in range(-(-n // batch)):
+        idx = order[step * batch : (step + 1) * batch][rank::world]
+        x = data.images[idx]
+        if config.factor > 1:
+            x = factor_crop(x, config.factor, aug_gen)
+        yield step, idx, augment(x, aug_gen).contiguous(memory_format=memory_format)
+
+
+def engine_batches(
+    data: TrainTensors, config: EvalConfig, seed: int, device: torch.device | str = "cpu",
+    memory_format: torch.memory_format = torch.contiguous_format,
+):
+    """``(epoch, step, idx, x)`` for the whole run, exactly as :func:`train_student` draws them for
+    ``seed`` in one process (``data`` on ``device``): what lets a joint run see a separate run's batches."""
+    device = torch.device(device)
+    batch = config.batch_size or batch_size_rule(data.images.shape[0])
+    augment = get_augmentation(config.augment)
+    order_gen, aug_gen = batch_generators(seed, device)
+    for epoch in range(config.epochs):
+        for step, idx, x in epoch_batches(data, config, batch, augment, order_gen, aug_gen, memory_format):
+            yield epoch, step, idx, x
+
+
 def train_student(
     data: TrainTensors,
     test: TestTensors,
@@ -240,24 +293,18 @@ def train_student(
         teacher = inference_copy(teacher.to(device))  # frozen: BatchNorm folded, the caller's module untouched
     steps_per_epoch = -(-n // batch)  # the last partial batch is kept, as in the authors' loader
     use_compile = resolve_compile(compile, device, steps=config.epochs * steps_per_epoch, world=world)
-    train_model: nn.Module = compiled(student) if use_compile else student
+    if source != "teacher":
+        teacher = None  # soft labels come from the set (or none are used): the teacher stays idle
+    train_model, teacher = compile_for_training(student, teacher, use_compile)
     if world > 1:
         train_model = nn.parallel.DistributedDataParallel(student)
-    if use_compile and teacher is not None and source == "teacher":
-        teacher = compiled(teacher, frozen=True)  # an inference copy: its weights never change
 
-    loss_fn = get_loss(config.loss, **config.loss_kwargs)
-    if loss_fn.needs_teacher and source == "hard":
-        raise ValueError(
-            f"loss {config.loss!r} needs soft labels but there is no teacher and the set stores "
-            f"none; pass a teacher, or use a hard-label loss such as 'ce'"
-        )
+    loss_fn = loss_for(config, source)
     optimizer = build_optimizer(config, student.parameters(), data.learned_lr)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(config.epochs), gamma=0.2)
     augment = get_augmentation(config.augment)
 
-    order_gen = torch.Generator(device).manual_seed(seed)  # identical on every rank
-    aug_gen = torch.Generator(device).manual_seed(seed * 1_000_003 + rank)
+    order_gen, aug_gen = batch_generators(seed, device, rank)
     checkpoints = set(checkpoint_epochs(config.epochs, config.num_checkpoints))
     losses = torch.zeros(config.epochs, steps_per_epoch, device=device)
     results: list[dict] = []
@@ -266,13 +313,7 @@ def train_student(
     bar = progress(range(config.epochs), desc=f"seed {seed}", enabled=show_progress and rank == 0, leave=False)
     for epoch in bar:
         loss_fn.set_epoch(epoch + 1, config.epochs)  # 1-based, as MDistiller counts
-        order = torch.randperm(n, generator=order_gen, device=device)
-        for step in range(steps_per_epoch):
-            idx = order[step * batch : (step + 1) * batch][rank::world]
-            x = data.images[idx]
-            if config.factor > 1:
-                x = factor_crop(x, config.factor, aug_gen)
-            x = augment(x, aug_gen).contiguous(memory_format=fmt)
+        for step, idx, x in epoch_batches(data, config, batch, augment, order_gen, aug_gen, fmt, rank, world):
             with autocast(precision, device):
                 if source == "teacher":
                     with torch.no_grad():

@@ -45,13 +45,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .augment import factor_crop, get_augmentation
-from .compilation import compiled, resolve_compile
+from .compilation import compile_for_training, resolve_compile
 from .engine import (
     StudentRun, TestTensors, TrainingDiverged, TrainTensors, check_teacher, distributed_context,
-    inference_copy, memory_format_for, resolve_label_source, test_accuracy,
+    engine_batches, inference_copy, loss_for, memory_format_for, resolve_label_source, test_accuracy,
 )
-from .losses import get_loss
 from .models import ConvNet, get_model
 from .precision import autocast, resolve_precision
 from .protocol import EvalConfig, batch_size_rule, build_optimizer, checkpoint_epochs, lr_milestones
@@ -330,33 +328,6 @@ def check_stackable(configs: Sequence[EvalConfig], seeds: Sequence[int], num_ima
 # --------------------------------------------------------------------------------------------
 
 
-def engine_batches(
-    data: TrainTensors, config: EvalConfig, seed: int, device: torch.device | str = "cpu",
-    memory_format: torch.memory_format = torch.contiguous_format,
-) -> Iterator[tuple[int, int, Tensor, Tensor]]:
-    """``(epoch, step, idx, x)`` exactly as :func:`gift.engine.train_student` draws them for
-    ``seed`` in one process: same generators, seeds and order of draws (``data`` on ``device``).
-
-    The hook that lets a joint run see the batches of a separate run: keep it in step with the
-    engine's loop (``tests/test_multi.py`` checks it against the engine)."""
-    device = torch.device(device)
-    n = data.images.shape[0]
-    batch = config.batch_size or batch_size_rule(n)
-    steps_per_epoch = -(-n // batch)
-    augment = get_augmentation(config.augment)
-    order_gen = torch.Generator(device).manual_seed(seed)
-    aug_gen = torch.Generator(device).manual_seed(seed * 1_000_003)  # rank 0
-    for epoch in range(config.epochs):
-        order = torch.randperm(n, generator=order_gen, device=device)
-        for step in range(steps_per_epoch):
-            idx = order[step * batch : (step + 1) * batch]
-            x = data.images[idx]
-            if config.factor > 1:
-                x = factor_crop(x, config.factor, aug_gen)
-            x = augment(x, aug_gen).contiguous(memory_format=memory_format)
-            yield epoch, step, idx, x
-
-
 def _per_member_batches(streams: list[Iterator]) -> Iterator[tuple[int, int, Tensor, Tensor]]:
     """Zip K engine batch streams into ``(epoch, step, idx [K, B], x [K, B, C, H, W])``."""
     for items in zip(*streams):
@@ -444,13 +415,7 @@ def train_students_together(
         check_teacher(teacher, data)
         teacher = inference_copy(teacher.to(device))  # as the single-model engine: BatchNorm folded
 
-    loss_fns = [get_loss(c.loss, **c.loss_kwargs) for c in configs]
-    for c, fn in zip(configs, loss_fns):
-        if fn.needs_teacher and source == "hard":
-            raise ValueError(
-                f"loss {c.loss!r} needs soft labels but there is no teacher and the set stores "
-                f"none; pass a teacher, or use a hard-label loss such as 'ce'"
-            )
+    loss_fns = [loss_for(c, source) for c in configs]
     optimizer = _joint_optimizer(configs, members, data.learned_lr)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(config.epochs), gamma=0.2)
 
@@ -458,9 +423,7 @@ def train_students_together(
     batch = config.batch_size or batch_size_rule(n)
     steps_per_epoch = -(-n // batch)
     use_compile = resolve_compile(compile, device, steps=config.epochs * steps_per_epoch)
-    train_model = compiled(model) if use_compile else model
-    if use_compile and teacher is not None and source == "teacher":
-        teacher = compiled(teacher, frozen=True)
+    train_model, teacher = compile_for_training(model, teacher if source == "teacher" else None, use_compile)
     if share_batches:
         batches = engine_batches(data, config, seeds[0] if batch_seed is None else batch_seed, device, fmt)
     else:

@@ -27,9 +27,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from .augment import factor_crop, get_augmentation
 from .engine import (
-    StudentRun, TestTensors, TrainingDiverged, TrainTensors, check_teacher, resolve_label_source,
+    StudentRun, TestTensors, TrainingDiverged, TrainTensors, check_teacher, loss_for, resolve_label_source,
 )
-from .losses import get_loss
 from .models import get_model
 from .protocol import EvalConfig, batch_size_rule, build_optimizer, checkpoint_epochs, lr_milestones
 from .utils import progress
@@ -114,12 +113,7 @@ def train_student_reference(
         teacher = teacher.to(memory_format=torch.contiguous_format).eval().requires_grad_(False)
         check_teacher(teacher, _model_ready(data, normalize).to(device))
 
-    loss_fn = get_loss(config.loss, **config.loss_kwargs)
-    if loss_fn.needs_teacher and source == "hard":
-        raise ValueError(
-            f"loss {config.loss!r} needs soft labels but there is no teacher and the set stores "
-            f"none; pass a teacher, or use a hard-label loss such as 'ce'"
-        )
+    loss_fn = loss_for(config, source)
     optimizer = build_optimizer(config, student.parameters(), data.learned_lr)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(config.epochs), gamma=0.2)
     augment = get_augmentation(config.augment)

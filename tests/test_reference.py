@@ -72,8 +72,9 @@ class GradRecorder(torch.optim.SGD):
 
 
 def instrument(monkeypatch, module, record, augment=None):
-    """Patch ``module``'s optimizer, loss and (optionally) augmentation factories to record."""
-    real_get_loss = module.get_loss
+    """Patch ``module``'s optimizer, loss and (optionally) augmentation factories to record.
+    Both loops build their loss through ``gift.engine.loss_for``, so the loss is patched there."""
+    real_get_loss = engine.get_loss
 
     def build_optimizer(cfg, params, learned_lr=None):
         opt = GradRecorder(params)
@@ -86,7 +87,7 @@ def instrument(monkeypatch, module, record, augment=None):
         return fn
 
     monkeypatch.setattr(module, "build_optimizer", build_optimizer)
-    monkeypatch.setattr(module, "get_loss", get_loss)
+    monkeypatch.setattr(engine, "get_loss", get_loss)
     if augment is not None:
         monkeypatch.setattr(module, "get_augmentation", lambda name: augment)
 
@@ -191,8 +192,7 @@ def test_bench_runs_on_a_tiny_network(capsys, monkeypatch, compile):
     # the plumbing only: compiling itself is tested in test_compilation.py (a cold compile here
     # would cost a minute of CI)
     monkeypatch.setattr("gift.compilation.cxx_compiler", lambda: "g++")
-    for module in ("gift.engine", "gift.multi"):
-        monkeypatch.setattr(f"{module}.compiled", lambda net, frozen=False: net)
+    monkeypatch.setattr("gift.compilation.compiled", lambda net, frozen=False: net)  # engine and multi
     settings = BenchSettings(batch_size=4, steps=2, repeats=1, precision="fp32", models=2, device="cpu",
                              width=4, image_size=8, num_images=8, test_images=8, warmup_steps=1, compile=compile)
     report = run_bench(settings)
