@@ -37,7 +37,7 @@ def jobs() -> list[tuple]:
     grids (cheap, many cells) before the IPC-50 rows (each run costs five or more IPC-10 runs);
     then the instance-norm DATM grid (about 3.5 IPC-10 runs each on a CPU: GroupNorm has no fast
     bf16 path there); then the instance-norm teacher, the second ResNet-18 pair and the rows only
-    chapter 9 reads (random with KL, hard labels at IPC 1 and 50), last."""
+    chapter 9 reads (random with KL, hard labels at IPC 1 and 50); MobileNet-V2 students, added last."""
     J: list[tuple] = []
     for m in ("rded", "random", "datm", "sre2l"):
         J += [(m, 10, {"loss": OWN_LOSS[m]}), (m, 10, {"loss": "gift"})]
@@ -72,6 +72,9 @@ def jobs() -> list[tuple]:
     J += [("sre2l", 10, {"loss": L, "model": "resnet18_modified"}) for L in ("kl", "gift")]
     J += [("random", ipc, {"loss": "kl"}) for ipc in (1, 10, 50)]
     J += [(m, ipc, {"loss": "ce", "label_source": "hard"}) for m in ("random", "rded", "sre2l") for ipc in (1, 50)]
+    # a third student architecture for chapter 6's cross-architecture table (about 7 min a seed-run
+    # on one core; EfficientNet-B0, about 1.6x that, stays in the paper profile)
+    J += [(m, 10, {"loss": L, "model": "mobilenet_v2"}) for m in ("rded", "sre2l") for L in (OWN_LOSS[m], "gift")]
     unique: list[tuple] = []
     for job in J:
         if job not in unique:
