@@ -72,7 +72,7 @@ def jobs() -> list[tuple]:
     J += [("sre2l", 10, {"loss": L, "model": "resnet18_modified"}) for L in ("kl", "gift")]
     J += [("random", ipc, {"loss": "kl"}) for ipc in (1, 10, 50)]
     J += [(m, ipc, {"loss": "ce", "label_source": "hard"}) for m in ("random", "rded", "sre2l") for ipc in (1, 50)]
-    # a third student architecture for chapter 6's cross-architecture table (about 7 min a seed-run
+    # a third student architecture for chapter 6's cross-architecture table (4-10 min a seed-run
     # on one core; EfficientNet-B0, about 1.6x that, stays in the paper profile)
     J += [(m, 10, {"loss": L, "model": "mobilenet_v2"}) for m in ("rded", "sre2l") for L in (OWN_LOSS[m], "gift")]
     unique: list[tuple] = []
