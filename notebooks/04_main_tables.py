@@ -159,9 +159,10 @@ display(Markdown("\n".join(lines)))
 
 # %% [markdown]
 # A ResNet-18 (modified) teacher is not trained here. The CIFAR teacher of the SRe2L code is trained
-# for 200 epochs; even our 30-epoch ConvNet-3 recipe would take an estimated 7 hours of this
-# project's 2-core CPU with a ResNet-18 (a ResNet-18 step costs about ten ConvNet-3 steps here),
-# against minutes on a GPU, and no GPU has been lent to the project. Every set in this book is
+# for 200 epochs; even our 30-epoch ConvNet-3 recipe (about 43 minutes on the 2-core CPU) would take
+# an estimated 5-6.5 hours with a ResNet-18, which costs 7-9 ConvNet-3 steps here (one training step
+# at batch 50 on one core: 1036 against 152 ms; a companion seed-run: 660-894 against 75-100 s),
+# and no GPU has been lent to the project. Every set in this book is
 # therefore relabelled by a ConvNet-3 teacher, also for the ResNet-18 students of
 # {doc}`06_generalization`.
 
