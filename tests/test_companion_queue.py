@@ -15,17 +15,42 @@ def _queue():
     return mod
 
 
-def test_jobs_are_unique_and_cheap_comparisons_come_first():
+def test_jobs_are_unique_and_verdict_deciding_comparisons_come_first():
     jobs = _queue().jobs()
     assert len(jobs) == len({repr(j) for j in jobs})
-    # every method's own-loss vs GIFT pair at IPC 10 opens the queue
-    assert jobs[:2] == [("rded", 10, {"loss": "kl"}), ("rded", 10, {"loss": "gift"})]
-    # the rows only chapter 9 reads come after the DATM grid and the teacher; the third
-    # cross-architecture student (added after the queue had run) closes it
-    last_datm = max(i for i, j in enumerate(jobs) if j[0] == "datm")
-    assert last_datm < jobs.index(("teacher", "instance"))
-    assert jobs.index(("sre2l", 50, {"loss": "ce", "label_source": "hard"})) == len(jobs) - 5
-    assert [j[2]["model"] for j in jobs[-4:]] == ["mobilenet_v2"] * 4
+    # the IPC-10 main table opens the queue: each method's own loss, KL (the matched baseline) and GIFT
+    head = jobs[:10]
+    for m in ("random", "rded", "sre2l", "datm"):
+        assert (m, 10, {"loss": "kl"}) in head and (m, 10, {"loss": "gift"}) in head
+    # SGD and Adam come with the KL x T^2 control, before the grids
+    for opt in ("sgd", "adam"):
+        control = ("rded", 10, {"loss": "kl", "loss_kwargs": {"t2_scale": True}, "optimizer": opt})
+        assert jobs.index(control) < jobs.index(("rded", 10, {"loss": "kd"}))
+    assert jobs[-2:] == [("continual", "kl"), ("continual", "gift")]
+
+
+def test_the_queue_reads_the_profiles_grids():
+    from gift.experiments import get_profile
+
+    q, p = _queue(), get_profile("companion")
+    jobs = q.jobs("companion")
+    for g in p.gammas:
+        assert ("rded", 10, {"loss": "gift", "loss_kwargs": {"gamma": g}}) in jobs
+    for L in (*p.loss_grid, *p.kd_losses):
+        assert ("rded", 10, {"loss": L}) in jobs
+    for name, student in p.students.items():
+        if student:
+            assert ("rded", 10, {"loss": "gift", **student}) in jobs
+
+
+@pytest.mark.parametrize("bad", ["abc", "0/0", "3/2", "-1/2", "1"])
+def test_a_bad_worker_spec_is_a_usage_error(bad):
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    with pytest.raises(SystemExit) as exc:
+        _queue().parse_worker(ap, bad)
+    assert exc.value.code == 2
 
 
 def test_a_claimed_job_is_refused_to_a_second_worker_and_freed_on_exit(tmp_path):

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Train the book's companion-profile runs in priority order, into results/ (resumable).
+"""Train the book's companion-profile runs in the order that decides verdicts, into results/
+(resumable).
 
-The chapters themselves are the specification (``make notebooks`` trains whatever they need);
-this queue only orders the same ``Experiment.evaluate`` calls so that a CPU with a few hours to
-spare fills the claims checklist breadth-first: one comparison per claim first, then the grids.
-Runs already stored are skipped instantly, so it can be stopped and restarted at any time.
+The grids (loss grid, gamma sweep, KD losses, students, seeds) are the profile's
+(``gift.experiments.Profile``), the same objects the chapters and the claims page read; this queue
+holds no grid of its own, only the priority order. Runs already stored are skipped instantly, so it
+can be stopped and restarted at any time.
 
     OMP_NUM_THREADS=1 python tools/companion_queue.py &   # one worker per core; each claims
     OMP_NUM_THREADS=1 python tools/companion_queue.py &   # the next job nobody is running
@@ -21,60 +22,50 @@ import time
 
 import torch
 
-from gift.experiments import OWN_LOSS, Experiment, fmt
-
-LOSS_GRID = ("ce", "kl", "soft_ce", "mse", "mse_ce", "kl_ce", "soft_ce_ce", "gift", "cosine")
-KD = ("kd", "dkd", "nkd", "wsld")
-GAMMAS = (0.0, 0.05, 0.2, 0.3, 0.5)
+from gift.experiments import OWN_LOSS, Experiment, Profile, fmt, get_profile
 
 
-def jobs() -> list[tuple]:
+def jobs(profile: str | Profile = "companion") -> list[tuple]:
     """(method, ipc, overrides), ("continual", loss) or ("teacher", norm) in priority order, each
     job once.
 
-    Order: one comparison per claim first; then what the chapters explain (gamma sweep, loss grid,
-    other IPCs, T² scaling, the refinement conventions, cross-architecture); then the second method's
-    grids (cheap, many cells) before the IPC-50 rows (each run costs five or more IPC-10 runs);
-    then the instance-norm DATM grid (about 3.5 IPC-10 runs each on a CPU: GroupNorm has no fast
-    bf16 path there); then the instance-norm teacher, the second ResNet-18 pair and the rows only
-    chapter 9 reads (random with KL, hard labels at IPC 1 and 50); MobileNet-V2 students, added last."""
+    Order (what decides a verdict first): the IPC-10 main table (each method's own loss, KL and GIFT,
+    so every set has a matched KL baseline); one comparison in fp32 (does bf16 matter?); SGD and
+    Adam with the KL x T^2 control; the ablation and the gamma sweep; the KD baselines; the loss grid;
+    hard labels; IPC 1 and 50; the second method's grids; the refinement conventions; the
+    instance-norm teacher's random baseline; cross-architecture students (short budget); continual
+    learning."""
+    p = get_profile(profile)
     J: list[tuple] = []
-    for m in ("rded", "random", "datm", "sre2l"):
-        J += [(m, 10, {"loss": OWN_LOSS[m]}), (m, 10, {"loss": "gift"})]
-    J += [("rded", 10, {"loss": L}) for L in ("kl_refined", "cosine")]
-    J += [("rded", 10, {"loss": L}) for L in KD]
+    for m in ("random", "rded", "sre2l", "datm"):
+        J += [(m, 10, {"loss": L}) for L in dict.fromkeys((OWN_LOSS[m], "kl", "gift"))]
+    J += [("rded", 10, {"loss": L, "precision": "fp32"}) for L in ("kl", "gift")]
     for opt in ("sgd", "adam"):
-        J += [("rded", 10, {"loss": "kl", "optimizer": opt}), ("rded", 10, {"loss": "gift", "optimizer": opt})]
+        J += [("rded", 10, {"loss": "kl", "optimizer": opt}), ("rded", 10, {"loss": "gift", "optimizer": opt}),
+              ("rded", 10, {"loss": "kl", "loss_kwargs": {"t2_scale": True}, "optimizer": opt})]
+    J += [("rded", 10, {"loss": "kl", "loss_kwargs": {"t2_scale": True}, "optimizer": "adamw"})]
+    J += [("rded", 10, {"loss": L}) for L in ("kl_refined", "cosine")]
+    J += [("rded", 10, {"loss": "gift", "loss_kwargs": {"gamma": g}}) for g in p.gammas]
+    J += [("rded", 10, {"loss": L}) for L in p.kd_losses]
+    J += [("rded", 10, {"loss": L}) for L in p.loss_grid]
     J += [(m, 10, {"loss": "ce", "label_source": "hard"}) for m in ("random", "rded", "sre2l", "datm")]
-    J += [("continual", "kl"), ("continual", "gift")]
-    J += [("rded", 10, {"loss": "gift", "loss_kwargs": {"gamma": g}}) for g in GAMMAS]
-    J += [("rded", 10, {"loss": L}) for L in LOSS_GRID]
-    for m in ("random", "rded", "sre2l"):
-        J += [(m, 1, {"loss": OWN_LOSS[m]}), (m, 1, {"loss": "gift"})]
-    for opt in ("sgd", "adam", "adamw"):
-        J += [("rded", 10, {"loss": "kl", "loss_kwargs": {"t2_scale": True}, "optimizer": opt})]
+    for ipc in (1, 50):
+        for m in ("random", "rded", "sre2l"):
+            J += [(m, ipc, {"loss": L}) for L in dict.fromkeys((OWN_LOSS[m], "kl", "gift"))]
+    J += [("sre2l", 10, {"loss": L}) for L in ("kl_refined", "cosine", *p.kd_losses)]
+    J += [("sre2l", 10, {"loss": "gift", "loss_kwargs": {"gamma": g}}) for g in p.gammas]
+    J += [("sre2l", 10, {"loss": L}) for L in p.loss_grid]
+    J += [("datm", 10, {"loss": L}) for L in p.loss_grid]
     J += [("rded", 10, {"loss": "gift", "loss_kwargs": kw})
           for kw in ({"convention": "official"}, {"soft": "probs"}, {"smoothing": "pytorch"})]
-    J += [("rded", 10, {"loss": L, "model": "resnet18_modified"}) for L in ("kl", "gift")]
-    J += [("sre2l", 10, {"loss": L}) for L in ("kl_refined", "cosine", *KD)]
-    J += [("sre2l", 10, {"loss": "gift", "loss_kwargs": {"gamma": g}}) for g in GAMMAS]
-    J += [("sre2l", 10, {"loss": L}) for L in LOSS_GRID]
-    for m in ("random", "rded", "sre2l"):
-        J += [(m, 50, {"loss": OWN_LOSS[m]}), (m, 50, {"loss": "gift"})]
-    # the DATM loss grid (chapter 1's third column): since ChannelsFirstGroupNorm an instance-norm
-    # IPC-10 run costs less than an IPC-50 one, so it comes before the teacher and the long rows
-    J += [("datm", 10, {"loss": L}) for L in LOSS_GRID]
-    # the instance-norm teacher (DATM's student architecture; resumes from its .partial checkpoint
-    # epoch by epoch) and chapter 9's random subsets relabelled by it, the matched baseline for DATM
+    J += [(m, ipc, {"loss": "ce", "label_source": "hard"}) for m in ("random", "rded", "sre2l") for ipc in (1, 50)]
     J += [("teacher", "instance")]
     instance = {"model_kwargs": {"norm": "instance"}, "teacher_norm": "instance"}
-    J += [("random", 10, {"loss": L, **instance}) for L in (OWN_LOSS["random"], "gift")]
-    J += [("sre2l", 10, {"loss": L, "model": "resnet18_modified"}) for L in ("kl", "gift")]
-    J += [("random", ipc, {"loss": "kl"}) for ipc in (1, 10, 50)]
-    J += [(m, ipc, {"loss": "ce", "label_source": "hard"}) for m in ("random", "rded", "sre2l") for ipc in (1, 50)]
-    # a third student architecture for chapter 6's cross-architecture table (4-10 min a seed-run
-    # on one core; EfficientNet-B0, about 1.6x that, stays in the paper profile)
-    J += [(m, 10, {"loss": L, "model": "mobilenet_v2"}) for m in ("rded", "sre2l") for L in (OWN_LOSS[m], "gift")]
+    J += [("random", 10, {"loss": L, **instance}) for L in (OWN_LOSS["random"], "kl", "gift")]
+    for name, student in p.students.items():
+        if student:  # the profile's own student is in the main table already
+            J += [(m, 10, {"loss": L, **student}) for m in ("rded", "sre2l") for L in dict.fromkeys((OWN_LOSS[m], "gift"))]
+    J += [("continual", "kl"), ("continual", "gift")]
     unique: list[tuple] = []
     for job in J:
         if job not in unique:
@@ -108,7 +99,7 @@ def main() -> int:
     ap.add_argument("--lock-dir", default=os.path.join(tempfile.gettempdir(), "gift-companion-locks"),
                     help="where workers claim jobs; workers sharing it never run the same job at once")
     args = ap.parse_args()
-    i, n = (int(v) for v in args.worker.split("/"))
+    i, n = parse_worker(ap, args.worker)
     torch.set_num_threads(1)
     ex = Experiment("companion", show_progress=False, run_missing=not args.list)
     os.makedirs(args.lock_dir, exist_ok=True)
@@ -136,6 +127,17 @@ def main() -> int:
                 text = f"unavailable ({type(err).__name__}: {err})"
             print(f"[{k:3d}] {job}: {text} ({time.time() - start:.0f} s)", flush=True)
     return 0
+
+
+def parse_worker(ap: argparse.ArgumentParser, text: str) -> tuple[int, int]:
+    """``I/N`` with 0 <= I < N; anything else is a usage error (exit 2) naming the bad value."""
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        ap.error(f"--worker must be I/N with integers, e.g. 0/2; got {text!r}")
+    if n < 1 or not 0 <= i < n:
+        ap.error(f"--worker I/N needs N >= 1 and 0 <= I < N; got {text!r}")
+    return i, n
 
 
 class _claim:
