@@ -1,64 +1,41 @@
-"""Verdicts for the claims checklist, decided by one fixed rule (chosen before the runs).
+"""Verdicts for the claims checklist: every comparison is judged by the one rule of
+:mod:`gift.stats` (Welch's t-test at alpha = 0.05), and a claim over several comparisons gets
 
-A comparison of a method against a baseline counts as a **win** when the difference of the seed
-means exceeds the larger of the two seed standard deviations, a **loss** when it is below minus
-that, and a **tie** otherwise. A claim over several comparisons is then
-
-* ``supported`` — every comparison is a win (or, for "is best"-type claims, the expected winner wins);
-* ``partly supported`` — some but not all comparisons are wins;
-* ``not supported`` — no comparison is a win;
+* ``supported`` — every computed comparison is a win;
+* ``mostly supported`` — more wins than losses;
+* ``contradicted`` — at least one loss, and losses are at least as many as wins;
+* ``mixed`` — no comparison differs beyond noise (ties only);
 * ``not testable here`` — no comparison could be made (runs missing, or the setting needs a GPU).
 
-The rule is deliberately simple and is applied to whatever the runs gave; nothing is tuned to it.
+The scale is fixed before the runs and applied to whatever they gave; nothing is tuned to it. A
+claim whose runs are shorter than the paper's (``short_budget``) says so next to its verdict.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
+from .stats import LOSS, MISSING, TIE, WIN, Comparison, compare, median_effect, tally
+
 SUPPORTED = "supported"
-PARTLY = "partly supported"
-NOT_SUPPORTED = "not supported"
+MOSTLY = "mostly supported"
+MIXED = "mixed"
+CONTRADICTED = "contradicted"
 NOT_TESTABLE = "not testable here"
+VERDICTS = (SUPPORTED, MOSTLY, MIXED, CONTRADICTED, NOT_TESTABLE)
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """``label``: what is compared; means and stds in percent over seeds."""
-
-    label: str
-    mean: float
-    std: float
-    base_mean: float
-    base_std: float
-
-    @property
-    def delta(self) -> float:
-        return self.mean - self.base_mean
-
-    @property
-    def margin(self) -> float:
-        return max(self.std, self.base_std)
-
-    @property
-    def available(self) -> bool:
-        return not (math.isnan(self.mean) or math.isnan(self.base_mean))
-
-    @property
-    def outcome(self) -> str:
-        if not self.available:
-            return "missing"
-        if self.delta > self.margin:
-            return "win"
-        if self.delta < -self.margin:
-            return "loss"
-        return "tie"
-
-    def text(self) -> str:
-        if not self.available:
-            return f"{self.label}: not computed"
-        return (f"{self.label}: {self.mean:.2f} ± {self.std:.2f} vs {self.base_mean:.2f} ± {self.base_std:.2f} "
-                f"({self.delta:+.2f}, {self.outcome})")
+def verdict_of(counts: dict[str, int]) -> str:
+    """The verdict scale above, from win/tie/loss counts."""
+    w, t, l = counts[WIN], counts[TIE], counts[LOSS]
+    if w + t + l == 0:
+        return NOT_TESTABLE
+    if w == w + t + l:
+        return SUPPORTED
+    if w > l:
+        return MOSTLY
+    if l >= 1:
+        return CONTRADICTED
+    return MIXED
 
 
 @dataclass
@@ -69,38 +46,30 @@ class Claim:
     where: str  # chapter that shows the evidence
     comparisons: list[Comparison] = field(default_factory=list)
     note: str = ""  # setting differences or why it cannot be tested
+    short_budget: bool = False  # its runs are shorter than the paper's 1000 epochs
 
     def counts(self) -> dict[str, int]:
-        out = {"win": 0, "tie": 0, "loss": 0, "missing": 0}
-        for c in self.comparisons:
-            out[c.outcome] += 1
-        return out
+        return tally(self.comparisons)
 
     @property
     def verdict(self) -> str:
+        return verdict_of(self.counts())
+
+    def median_effect(self) -> tuple[float, float, float]:
+        return median_effect(self.comparisons)
+
+    def wtl(self) -> str:
         n = self.counts()
-        made = n["win"] + n["tie"] + n["loss"]
-        if made == 0:
-            return NOT_TESTABLE
-        if n["win"] == made and n["missing"] == 0:
-            return SUPPORTED
-        if n["win"] == 0:
-            return NOT_SUPPORTED
-        return PARTLY
+        return f"{n[WIN]}/{n[TIE]}/{n[LOSS]}"
 
     def evidence(self) -> str:
         n = self.counts()
-        made = n["win"] + n["tie"] + n["loss"]
-        head = f"{n['win']} of {made} comparisons are wins, {n['tie']} ties, {n['loss']} losses"
-        if n["missing"]:
-            head += f"; {n['missing']} not computed"
+        made = n[WIN] + n[TIE] + n[LOSS]
+        head = f"{n[WIN]} wins, {n[TIE]} ties, {n[LOSS]} losses of {made}"
+        if n[MISSING]:
+            head += f"; {n[MISSING]} not computed"
         return head
 
 
-def compare(label: str, result, baseline, which: str = "best") -> Comparison:
-    """A :class:`Comparison` of two ``EvalResult`` (either may be None = not computed)."""
-    from .experiments import mean_std
-
-    m, s = mean_std(result, which)
-    bm, bs = mean_std(baseline, which)
-    return Comparison(label, m, s, bm, bs)
+__all__ = ["CONTRADICTED", "Claim", "Comparison", "MIXED", "MOSTLY", "NOT_TESTABLE", "SUPPORTED", "VERDICTS",
+           "compare", "verdict_of"]
