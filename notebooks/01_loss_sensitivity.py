@@ -70,9 +70,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from gift.experiments import (OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table,
+from gift.companion import (OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table,
                               provenance_summary, run_plan)
-from gift.paper import paper_rows
+from gift.companion.paper import paper_rows
 
 # Everything a profile changes, in one place. The smoke profile evaluates only the RDED set (an
 # SRe2L set takes longer to synthesise than the whole chapter may take), so that the chapter runs
@@ -291,7 +291,7 @@ for L in LOSSES:
 # %% [markdown]
 # What each run above ran (loss, student, optimizer, protocol numbers, checkpoints), exactly; the
 # regression tests check these lines, because the accuracies themselves differ in the last digits
-# between CPU models (see `gift.experiments.run_plan`).
+# between CPU models (see `gift.companion.run_plan`).
 
 # %% tags=["nbval-check-output", "hide-output"]
 for line in run_plan(results):

@@ -244,7 +244,7 @@ from IPython.display import Markdown, display
 
 from gift.augment import get_augmentation
 from gift.evaluation import NotComputed, make_train_tensors
-from gift.experiments import Experiment, describe_profile, fmt, provenance_summary, run_plan
+from gift.companion import Experiment, describe_profile, fmt, provenance_summary, run_plan
 
 ex = Experiment(profile, run_missing=run_missing, show_progress=False)
 display(Markdown(describe_profile(profile)))
@@ -444,7 +444,7 @@ for name, r in readings.items():
 # %% [markdown]
 # What each run above ran (loss, student, optimizer, protocol numbers, checkpoints), exactly; the
 # regression tests check these lines, because the accuracies themselves differ in the last digits
-# between CPU models (see `gift.experiments.run_plan`).
+# between CPU models (see `gift.companion.run_plan`).
 
 # %% tags=["nbval-check-output", "hide-output"]
 for line in run_plan(readings):

@@ -84,7 +84,7 @@ from IPython.display import Markdown, display
 
 from gift.data import prepare_test_set
 from gift.evaluation import make_train_tensors
-from gift.experiments import Experiment, describe_profile, provenance_summary
+from gift.companion import Experiment, describe_profile, provenance_summary
 from gift.results import provenance
 from gift.theory import (
     bound_terms,

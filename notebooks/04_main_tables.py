@@ -65,7 +65,7 @@ import torch
 from IPython.display import Markdown, display
 
 from gift.evaluation import NotComputed
-from gift.experiments import (
+from gift.companion import (
     COPIES_REAL_IMAGES,
     OWN_LOSS,
     Experiment,
@@ -75,7 +75,7 @@ from gift.experiments import (
     provenance_summary,
     run_plan,
 )
-from gift.paper import TEACHER_ACCURACY, paper_rows
+from gift.companion.paper import TEACHER_ACCURACY, paper_rows
 
 # Everything a profile changes, in one place; the runs themselves follow the profile's protocol.
 # `per_class`: how many images of each class the picture of a set shows.
@@ -442,7 +442,7 @@ for m, ipc in cells:
 # %% [markdown]
 # What each run above ran (loss, student, optimizer, protocol numbers, checkpoints), exactly; the
 # regression tests check these lines, because the accuracies themselves differ in the last digits
-# between CPU models (see `gift.experiments.run_plan`).
+# between CPU models (see `gift.companion.run_plan`).
 
 # %% tags=["nbval-check-output", "hide-output"]
 for line in run_plan(results):

@@ -63,9 +63,9 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from gift.evaluation import NotComputed
-from gift.experiments import Experiment, as_row, describe_profile, fmt, provenance_summary, run_plan
+from gift.companion import Experiment, as_row, describe_profile, fmt, provenance_summary, run_plan
 from gift.losses import get_loss
-from gift.paper import TEACHER_ACCURACY, paper_rows
+from gift.companion.paper import TEACHER_ACCURACY, paper_rows
 
 # Everything a profile changes, in one place: the IPC of the comparison (the paper's Table 3 has
 # IPC 10 on every dataset) and the sets it is made on (the smoke profile skips its 60-iteration
@@ -238,7 +238,7 @@ for L in LOSSES:
 # %% [markdown]
 # What each run above ran (loss, student, optimizer, protocol numbers, checkpoints), exactly; the
 # regression tests check these lines, because the accuracies themselves differ in the last digits
-# between CPU models (see `gift.experiments.run_plan`).
+# between CPU models (see `gift.companion.run_plan`).
 
 # %% tags=["nbval-check-output", "hide-output"]
 for line in run_plan(res):

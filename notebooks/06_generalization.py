@@ -74,13 +74,13 @@ import torch
 from IPython.display import Markdown, display
 
 from gift.augment import get_augmentation
-from gift.claims import NOT_TESTABLE, Claim, compare
+from gift.companion.claims import NOT_TESTABLE, Claim, compare
 from gift.evaluation import make_train_tensors
-from gift.experiments import (OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table,
+from gift.companion import (OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table,
                               provenance_summary, run_plan)
 from gift.losses import get_loss
 from gift.models import get_model
-from gift.paper import paper_rows
+from gift.companion.paper import paper_rows
 from gift.protocol import OPTIMIZERS, EvalConfig, batch_size_rule, build_optimizer
 
 # Everything a profile changes, in one place. `overrides` are extra EvalConfig fields for this
@@ -467,7 +467,7 @@ for (state, name), r in grads.items():
 # %% [markdown]
 # What each run above ran (loss, student, optimizer, protocol numbers, checkpoints), exactly; the
 # regression tests check these lines, because the accuracies themselves differ in the last digits
-# between CPU models (see `gift.experiments.run_plan`).
+# between CPU models (see `gift.companion.run_plan`).
 
 # %% tags=["nbval-check-output", "hide-output"]
 for line in run_plan({**xarch, **xopt}):
@@ -534,7 +534,7 @@ if profile == "smoke":
 # %% [markdown]
 # ## Verdict
 #
-# Verdicts follow the book's fixed rule (`gift.claims`): a comparison is a win when the difference of
+# Verdicts follow the book's fixed rule (`gift.companion.claims`): a comparison is a win when the difference of
 # the seed means exceeds the larger of the two seed standard deviations.
 
 # %%

@@ -60,9 +60,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from gift.claims import Claim, Comparison
+from gift.companion.claims import Claim, Comparison
 from gift.continual import class_incremental_split, run_class_incremental
-from gift.experiments import (OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table, mean_std,
+from gift.companion import (OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table, mean_std,
                               provenance_summary)
 
 # Everything a profile changes, in one place. `overrides` are extra EvalConfig fields of every step's
@@ -238,7 +238,7 @@ if profile == "smoke":
 # %% [markdown]
 # ## Verdict
 #
-# Verdicts follow the book's fixed rule (`gift.claims`): a comparison is a win when the difference of
+# Verdicts follow the book's fixed rule (`gift.companion.claims`): a comparison is a win when the difference of
 # the seed means exceeds the larger of the two seed standard deviations. The one-class step is not a
 # comparison.
 

@@ -69,9 +69,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from gift.claims import compare
-from gift.experiments import Experiment, as_row, describe_profile, fmt, markdown_table, provenance_summary, run_plan
-from gift.paper import paper_rows
+from gift.companion.claims import compare
+from gift.companion import Experiment, as_row, describe_profile, fmt, markdown_table, provenance_summary, run_plan
+from gift.companion.paper import paper_rows
 
 # Everything a profile changes, in one place. The smoke profile uses only the RDED set (an SRe2L
 # set takes longer to synthesise than the whole chapter may take); its numbers only show that the
@@ -299,7 +299,7 @@ for g in GAMMAS:
 # %% [markdown]
 # What each run above ran (loss, student, optimizer, protocol numbers, checkpoints), exactly; the
 # regression tests check these lines, because the accuracies themselves differ in the last digits
-# between CPU models (see `gift.experiments.run_plan`).
+# between CPU models (see `gift.companion.run_plan`).
 
 # %% tags=["nbval-check-output", "hide-output"]
 for line in run_plan({**ablation, **sweep}):

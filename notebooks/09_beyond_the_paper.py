@@ -67,7 +67,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from gift.evaluation import NotComputed
-from gift.experiments import OWN_LOSS, Experiment, as_row, describe_profile, fmt, provenance_summary, run_plan
+from gift.companion import OWN_LOSS, Experiment, as_row, describe_profile, fmt, provenance_summary, run_plan
 
 # Everything a profile changes, in one place. `methods`: the sets compared (None: all of the
 # profile's; the smoke profile skips its 60-iteration SRe2L sets to stay within the test budget).
@@ -389,7 +389,7 @@ for m, ipc in ROWS:
 # %% [markdown]
 # What each run above ran (loss, student, optimizer, protocol numbers, checkpoints), exactly; the
 # regression tests check these lines, because the accuracies themselves differ in the last digits
-# between CPU models (see `gift.experiments.run_plan`).
+# between CPU models (see `gift.companion.run_plan`).
 
 # %% tags=["nbval-check-output", "hide-output"]
 for line in run_plan(R):

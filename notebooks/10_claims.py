@@ -19,7 +19,7 @@
 #
 # Paper: {cite}`shang2025gift`, all sections. This page collects, claim by claim, the evidence that
 # the other chapters measured, and gives each claim a verdict by **one fixed rule**, chosen before
-# any run was made (`gift.claims`):
+# any run was made (`gift.companion.claims`):
 #
 # - a comparison is a **win** when the difference of the seed means exceeds the larger of the two
 #   seed standard deviations, a **loss** when it is below minus that, and a **tie** otherwise;
@@ -69,8 +69,8 @@ from IPython.display import Markdown, display
 
 from gift import get_loss, get_model
 from gift.bench import BenchSettings, loss_cost
-from gift.claims import NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED, Claim, Comparison, compare
-from gift.experiments import (OWN_LOSS, Experiment, describe_profile, hardware_summary, markdown_table,
+from gift.companion.claims import NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED, Claim, Comparison, compare
+from gift.companion import (OWN_LOSS, Experiment, describe_profile, hardware_summary, markdown_table,
                               provenance_summary)
 from gift.results import device_name
 

@@ -1,5 +1,5 @@
 """The claims checklist's verdict scale, on comparisons judged by gift.stats."""
-from gift.claims import CONTRADICTED, MIXED, MOSTLY, NOT_TESTABLE, SUPPORTED, Claim, verdict_of
+from gift.companion.claims import CONTRADICTED, MIXED, MOSTLY, NOT_TESTABLE, SUPPORTED, Claim, verdict_of
 from gift.stats import Comparison
 
 UP = Comparison("up", (61.0, 61.2, 60.9, 61.1, 61.0), (60.0, 60.1, 59.9, 60.2, 60.0))

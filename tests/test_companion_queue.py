@@ -30,7 +30,7 @@ def test_jobs_are_unique_and_verdict_deciding_comparisons_come_first():
 
 
 def test_the_queue_reads_the_profiles_grids():
-    from gift.experiments import get_profile
+    from gift.companion import get_profile
 
     q, p = _queue(), get_profile("companion")
     jobs = q.jobs("companion")

@@ -10,7 +10,7 @@ from gift.continual import (
     run_class_incremental, test_subset,
 )
 from gift.data import DistilledSet, ImageDataset
-from gift.experiments import Experiment, get_profile
+from gift.companion import Experiment, get_profile
 
 
 @pytest.fixture(autouse=True)

@@ -6,10 +6,10 @@ import torch
 
 from gift import EvalConfig
 from gift.evaluation import EvalResult
-from gift.experiments import (Experiment, LazySet, Profile, fmt, get_profile, hardware_summary, provenance_summary,
+from gift.companion import (Experiment, LazySet, Profile, fmt, get_profile, hardware_summary, provenance_summary,
                               run_plan)
 from gift.protocol import resolved_hparams
-from gift.paper import paper_rows, paper_value
+from gift.companion.paper import paper_rows, paper_value
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .stats import LOSS, MISSING, TIE, WIN, Comparison, compare, median_effect, tally
+from ..stats import LOSS, MISSING, TIE, WIN, Comparison, compare, median_effect, tally
 
 SUPPORTED = "supported"
 MOSTLY = "mostly supported"
