@@ -11,10 +11,10 @@ training path (``gift.engine``), and imported by nothing below it:
 * :mod:`~gift.companion.paper` — the paper's reported numbers (cited, never targets).
 """
 from .experiment import Experiment, LazySet
-from .profiles import METHOD_STUDENT, OWN_LOSS, PROFILES, Profile, describe_profile, get_profile, list_profiles
-from .report import (as_row, device_kind, fmt, hardware_summary, markdown_table, mean_std, provenance_summary,
+from .profiles import COPIES_REAL_IMAGES, METHOD_STUDENT, OWN_LOSS, PROFILES, Profile, describe_profile, get_profile, list_profiles
+from .report import (as_row, claim_report, device_kind, fmt, hardware_summary, markdown_table, mean_std, provenance_summary,
                      run_plan)
 
-__all__ = ["Experiment", "LazySet", "METHOD_STUDENT", "OWN_LOSS", "PROFILES", "Profile", "as_row", "describe_profile",
+__all__ = ["COPIES_REAL_IMAGES", "Experiment", "LazySet", "METHOD_STUDENT", "OWN_LOSS", "PROFILES", "Profile", "as_row", "claim_report", "describe_profile",
            "device_kind", "fmt", "get_profile", "hardware_summary", "list_profiles", "markdown_table", "mean_std",
            "provenance_summary", "run_plan"]

@@ -65,9 +65,11 @@ class Check:
 class Checklist:
     """Builds the claims from one experiment; ``runs`` keeps every result used (for provenance)."""
 
-    def __init__(self, ex, *, sets: tuple = ABLATION_SETS, heavy: bool = True, ipc: int = IPC):
+    def __init__(self, ex, *, sets: tuple = ABLATION_SETS, heavy: bool = True, ipc: int = IPC,
+                 main_sets: tuple = DISTILLED):
         self.ex, self.ipc = ex, ipc
-        self.sets = tuple(m for m in sets if m in ex.profile.methods)
+        self.sets = tuple(m for m in sets if m in ex.profile.methods)  # the ablation-type claims
+        self.main_sets = main_sets  # the loss grid and the main table
         self.heavy = heavy  # False (smoke): leave out the long comparisons
         self.runs: list = []
 
@@ -76,9 +78,9 @@ class Checklist:
         self.runs.append(result)
         return result
 
-    def methods(self, candidates=DISTILLED) -> list[str]:
-        """The profile's methods among ``candidates`` whose set can be shown here."""
-        return [m for m in candidates if m in self.ex.profile.methods and self.ex.set_available(m) is None]
+    def methods(self) -> list[str]:
+        """The profile's methods among ``main_sets`` whose set can be shown here."""
+        return [m for m in self.main_sets if m in self.ex.profile.methods and self.ex.set_available(m) is None]
 
     # ------------------------------------------------------------------------------ the claims
 

@@ -253,6 +253,26 @@ class Experiment:
             raise NotComputed(self.store.key(self._set_spec(method, ipc, seed)), self._set_spec(method, ipc, seed))
         return self._sets[key]
 
+    def measurement(self, name: str, spec: dict, compute):
+        """A chapter's measurement on real data (teacher statistics, a picture's pixels, ...):
+        read back from the store when recorded, else computed by ``compute() -> dict`` and recorded
+        (persistent profiles). Returns ``None``, after printing what is missing and how to get it,
+        when it is not recorded and this machine lacks the data it needs — so a reader's clone
+        renders every chapter from the store alone."""
+        from ..data.errors import DataNotFoundError
+
+        full = {"measurement": name, "profile": self.profile.name, **spec}
+        record = self.store.get("measure", full)
+        if record is not None:
+            return record["result"]
+        try:
+            result = compute()
+        except (DataNotFoundError, FileNotFoundError, NotComputed) as err:
+            print(f"{name}: not recorded, and this machine cannot compute it: {str(err).splitlines()[0]}")
+            return None
+        self.store.put("measure", full, result, provenance(self.device))
+        return result
+
     def _released_spec(self, method: str, ipc: int) -> dict:
         return {"method": method, "dataset": self.profile.dataset, "ipc": ipc, "release": True}
 

@@ -111,5 +111,60 @@ def as_row(result: EvalResult | None) -> dict[str, float]:
     return {"best": b, "best_std": bs, "final": f, "final_std": fs}
 
 
-__all__ = ["as_row", "device_kind", "fmt", "hardware_summary", "markdown_table", "mean_std", "provenance_summary",
+__all__ = ["as_row", "claim_report", "device_kind", "png_array", "png_base64", "fmt", "hardware_summary", "markdown_table", "mean_std", "provenance_summary",
            "run_plan"]
+
+
+def claim_report(claim, *, paper: str = "") -> str:
+    """A claim as Markdown: its verdict by the book's rule, then one row per comparison (difference
+    of seed means with its 95% Welch interval, p-value, outcome). The chapters end with this instead
+    of a rule of their own; ``paper`` is a sentence on what the paper reports for the same claim."""
+    from ..stats import format_p
+
+    n = claim.counts()
+    short = " (short budget)" if claim.short_budget else ""
+    lines = [f"**Claim:** {claim.claim}. **Verdict: {claim.verdict}{short}** "
+             f"({n['win']} wins, {n['tie']} ties, {n['loss']} losses"
+             + (f"; {n['missing']} not computed" if n["missing"] else "") + ", by the rule of {ref}`the-rule`)."]
+    if paper:
+        lines.append(f"*Paper:* {paper}")
+    rows = []
+    for c in claim.comparisons:
+        if not c.available:
+            rows.append((c.label, "not computed", "", "", "", ""))
+        elif hasattr(c, "p_value"):
+            lo, hi = c.interval
+            rows.append((c.label, f"{c.mean:.2f}", f"{c.base_mean:.2f}", f"{c.delta:+.2f} [{lo:+.2f}, {hi:+.2f}]",
+                         format_p(c.p_value), c.outcome))
+        else:
+            rows.append((c.label, f"holds in {100 * c.share:.0f}%", "", "", "", c.outcome))
+    if rows:
+        lines += ["", markdown_table(["comparison", "mean", "baseline mean", "difference [95% CI]", "p", "outcome"],
+                                     rows)]
+    if claim.note:
+        lines += ["", f"*Note:* {claim.note}"]
+    return "\n".join(lines)
+
+
+def png_base64(image) -> str:
+    """An [H, W, 3] float image in [0, 1] as base64 PNG text: how pictures are kept in the store."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray((np.clip(np.asarray(image), 0, 1) * 255).round().astype("uint8")).save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def png_array(text: str):
+    """The inverse of :func:`png_base64`: an [H, W, 3] uint8 array."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(text))).convert("RGB"))
