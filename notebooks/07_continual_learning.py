@@ -62,7 +62,7 @@ from IPython.display import Markdown, display
 
 from gift.companion.claims import Claim, Comparison
 from gift.continual import class_incremental_split, run_class_incremental
-from gift.companion import (OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table, mean_std,
+from gift.companion import (OWN_LOSS, Experiment, describe_profile, fmt, markdown_table, mean_std,
                               provenance_summary)
 
 # Everything a profile changes, in one place. `overrides` are extra EvalConfig fields of every step's

@@ -2,7 +2,6 @@
 committed runs (or they would be silently recomputed), and a reader's clone with no data at all
 finds them (every number of the book comes from the store)."""
 import json
-from pathlib import Path
 
 import pytest
 
