@@ -8,7 +8,7 @@ frozen teacher on the same augmented batch, or the stored soft labels of a disti
 All arithmetic is done in at least float32, because bf16 softmax/normalise loses too much to
 compare runs; float64 inputs stay float64, so the formulas can be checked to ~1e-12.
 
-Formulas follow docs/PROTOCOL.md sections A.2, A.3 and G (read from the authors' code).
+Formulas follow the authors' evaluation code and, for the KD baselines, the reference implementations (cls_KD, mdistiller).
 """
 from __future__ import annotations
 
@@ -382,7 +382,7 @@ def list_losses() -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------
-# Losses of the GIFT authors' benchmark (PROTOCOL.md A.2)
+# Losses of the GIFT authors' benchmark
 # ------------------------------------------------------------------------------------------------
 @_register("ce")
 class CELoss(LabelLoss):
@@ -539,7 +539,7 @@ def gift_loss(
 
 
 # ------------------------------------------------------------------------------------------------
-# KD baselines of the paper's Table 3 (PROTOCOL.md section G). Defaults: the CIFAR-100 configs of
+# KD baselines of the paper's Table 3. Defaults: the CIFAR-100 configs of
 # the reference code, since distilled data are small images trained for many epochs.
 # ------------------------------------------------------------------------------------------------
 @_register("kd")

@@ -39,7 +39,7 @@
 #   and losses are at least as many as wins, **mixed** when nothing differs beyond noise (ties only),
 #   and **not testable here** when no comparison could be made.
 # - Every verdict comparison runs at the paper's budget (1000 epochs) with 5 seeds. A claim whose
-#   runs are shorter (larger students on this CPU) is marked *short budget*; {doc}`protocol` lists
+#   runs are shorter (larger students on this CPU) is marked *short budget*; {doc}`00_protocol` lists
 #   every such difference.
 #
 # Accuracies are the authors' number: the best of the four test checkpoints of each seed.

@@ -6,7 +6,7 @@ from gift.models import MODELS, get_model, list_models, model_options
 
 NUM_CLASSES = 10
 
-# (name, input size) at the resolutions each model is used at (PROTOCOL B)
+# (name, input size) at the resolutions each model is used at
 FORWARD_CASES = [
     ("convnet3", 32),
     ("convnet3", 64),

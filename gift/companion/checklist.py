@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from ..stats import LOSS, TIE, WIN, compare  # noqa: F401 (TIE: see Check.outcome)
+from ..stats import LOSS, TIE, WIN, Comparison, compare  # noqa: F401 (TIE: see Check.outcome)
 from .claims import Claim
 from .profiles import OWN_LOSS
 
@@ -199,22 +199,14 @@ class Checklist:
     def continual(self) -> Claim:
         """Section 5.5: every trained step of the GDumb-style class-incremental schedule on RDED IPC 10."""
         comps = []
-        if self.heavy:
-            from ..continual import class_incremental_split, run_class_incremental
+        if self.heavy:  # the same recorded steps as chapter 7 (its 10-step schedule holds every step)
+            from ..continual import continual_summaries
 
-            ex = self.ex
-            split = class_incremental_split(ex.num_classes, 10, seed=0)
-            try:
-                runs = {L: run_class_incremental(ex, ex.distilled("rded", self.ipc), ex.config("rded", loss=L), split,
-                                                 teacher=ex.teacher()) for L in ("kl", "gift")}
-            except Exception as err:  # a set or teacher this clone cannot provide
-                return Claim("GIFT improves class-incremental (GDumb) continual learning", "07_continual_learning",
-                             [], note=f"not available here: {err}")
-            for step_kl, step_gift in zip(runs["kl"], runs["gift"]):
-                if not step_kl.trivial:
-                    self.runs += [step_kl.result, step_gift.result]
-                    comps.append(compare(f"continual, {len(step_kl.seen)} classes seen: gift vs kl",
-                                         step_gift.result, step_kl.result))
+            summary = continual_summaries(self.ex, "rded", self.ipc, [OWN_LOSS["rded"], "gift"], (5, 10), seed=0)
+            for own, gift in zip(*(summary[f"{L}|10"] for L in (OWN_LOSS["rded"], "gift"))) if summary else ():
+                if not own["trivial"]:
+                    comps.append(Comparison(f"continual, {len(own['seen'])} classes seen: gift vs {OWN_LOSS['rded']}",
+                                            tuple(r["best"] for r in gift["runs"]), tuple(r["best"] for r in own["runs"])))
         return Claim("GIFT improves class-incremental (GDumb) continual learning", "07_continual_learning", comps,
                      note="CIFAR-10 (10 classes) instead of CIFAR-100")
 

@@ -28,6 +28,7 @@ from typing import Any
 from torch import nn
 
 from ..evaluation import EvalResult, NotComputed, evaluate
+from ..losses import get_loss
 from ..protocol import EvalConfig
 from ..results import ResultsStore, default_results_dir, provenance
 from ..utils import resolve_device
@@ -253,12 +254,13 @@ class Experiment:
             raise NotComputed(self.store.key(self._set_spec(method, ipc, seed)), self._set_spec(method, ipc, seed))
         return self._sets[key]
 
-    def measurement(self, name: str, spec: dict, compute):
+    def measurement(self, name: str, spec: dict, compute, complete=lambda result: True):
         """A chapter's measurement on real data (teacher statistics, a picture's pixels, ...):
         read back from the store when recorded, else computed by ``compute() -> dict`` and recorded
         (persistent profiles). Returns ``None``, after printing what is missing and how to get it,
         when it is not recorded and this machine lacks the data it needs — so a reader's clone
-        renders every chapter from the store alone."""
+        renders every chapter from the store alone. A result for which ``complete(result)`` is
+        false (e.g. some of its runs are not computed yet) is returned but not recorded."""
         from ..data.errors import DataNotFoundError
 
         full = {"measurement": name, "profile": self.profile.name, **spec}
@@ -270,7 +272,8 @@ class Experiment:
         except (DataNotFoundError, FileNotFoundError, NotComputed) as err:
             print(f"{name}: not recorded, and this machine cannot compute it: {str(err).splitlines()[0]}")
             return None
-        self.store.put("measure", full, result, provenance(self.device))
+        if complete(result):
+            self.store.put("measure", full, result, provenance(self.device))
         return result
 
     def _released_spec(self, method: str, ipc: int) -> dict:
@@ -396,6 +399,9 @@ class Experiment:
         (any :class:`EvalConfig` field, e.g. ``loss="gift"``); ``None`` when not computed and
         ``run_missing`` is off."""
         config = self.config(method, **overrides)
+        if config.label_source == "auto" and not get_loss(config.loss, **config.loss_kwargs).needs_teacher:
+            # a hard-label loss ignores the teacher: one run (and one stored record) per computation
+            config = config.replace(label_source="hard")
         try:
             data = self.distilled(method, ipc, set_seed)
             teacher = None
@@ -428,10 +434,12 @@ class TestSetRecord:
     split: str
     size: int
     num_classes: int
+    class_names: tuple = ()
 
     @classmethod
     def of(cls, test) -> "TestSetRecord":
-        return cls(test.name, test.split, int(len(test.labels)), int(test.num_classes))
+        names = tuple(str(c) for c in (test.class_names or test.classes or ()))
+        return cls(test.name, test.split, int(len(test.labels)), int(test.num_classes), names)
 
     def to_dict(self) -> dict:
         return asdict(self)
