@@ -371,7 +371,7 @@ def _register(name: str):
 
 def get_loss(name: str, **hparams: Any) -> LabelLoss:
     """Build a loss by name, e.g. ``get_loss("kl", T=4)``. Unknown names/keywords raise ValueError."""
-    name = _ALIASES.get(name, name)
+    name = LOSSES.canonical(name)
     if name not in LOSSES:  # own message: the registry's generic one would say "losss"
         raise ValueError(f"unknown loss {name!r}; valid losses are: {', '.join(list_losses())}")
     return LOSSES.get(name)(**hparams)
@@ -638,3 +638,8 @@ class NKDLoss(LabelLoss):
         nt_s = _log_non_target(s / self.T, mask)
         non_target = -self.gamma * self.T**2 * (p_nt_t * nt_s).sum(dim=1).mean()
         return F.cross_entropy(s, y) + target_term + non_target
+
+
+# the authors' spellings, registered once every loss is (the registry resolves them)
+for _alias, _target in _ALIASES.items():
+    LOSSES.alias(_alias, _target)

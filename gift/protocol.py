@@ -64,6 +64,7 @@ class EvalConfig:
         # fail early, before any data is loaded, on an unknown name
         OPTIMIZERS.get(self.optimizer)
         AUGMENTATIONS.get(self.augment)
+        self.loss = LOSSES.canonical(self.loss)  # the authors' spellings (softce) name the same run
         self.loss_kwargs = canonical_kwargs(LOSSES.get(self.loss)(**self.loss_kwargs).defaults, self.loss_kwargs)
         options = model_options(self.model)
         unknown = sorted(set(self.model_kwargs) - set(options))

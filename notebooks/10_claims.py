@@ -138,6 +138,29 @@ glue("n_claims", len(claims), display=False)
 ax = forest(claims)
 
 # %% [markdown]
+# ## Explore a comparison
+#
+# Pick any comparison of the checklist to see its two arms seed by seed: each seed's best accuracy
+# (left) and its test accuracy at the four checkpoints (right). The selector needs a running kernel
+# (Jupyter, Colab); the figure below it shows the first computed comparison.
+
+# %%
+from gift.companion.widgets import comparison_explorer, draw_comparison  # noqa: E402
+
+display(comparison_explorer(checklist.pairs))
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The first computed comparison of the checklist, seed by seed: best accuracy per seed (left) and test accuracy at each checkpoint (right), method (green) against baseline (grey).", "name": "fig-claims-explorer"}}
+import matplotlib.pyplot as plt  # noqa: E402
+
+first = next(((k, a, b) for k, (a, b) in checklist.pairs.items() if a is not None and b is not None), None)
+fig, axes = plt.subplots(1, 2, figsize=(9, 3), gridspec_kw={"width_ratios": [1, 2]})
+if first:
+    draw_comparison(axes, *first)
+else:
+    axes[0].text(0.5, 0.5, "no comparison computed yet", ha="center", va="center", transform=axes[0].transAxes)
+plt.show()
+
+# %% [markdown]
 # ## Every comparison
 
 # %%

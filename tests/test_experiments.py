@@ -2,7 +2,6 @@
 import dataclasses
 
 import pytest
-import torch
 
 from gift import EvalConfig
 from gift.evaluation import EvalResult
@@ -12,9 +11,7 @@ from gift.protocol import resolved_hparams
 from gift.companion.paper import paper_rows, paper_value
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_profile(**kw) -> Profile:

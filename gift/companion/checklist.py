@@ -72,6 +72,12 @@ class Checklist:
         self.main_sets = main_sets  # the loss grid and the main table
         self.heavy = heavy  # False (smoke): leave out the long comparisons
         self.runs: list = []
+        self.pairs: dict = {}  # comparison label -> (result, baseline): the runs behind it, for the explorer
+
+    def compare(self, label: str, result, baseline):
+        """:func:`gift.stats.compare`, remembering the two results (per-seed curves for the widget)."""
+        self.pairs[label] = (result, baseline)
+        return compare(label, result, baseline)
 
     def ev(self, method: str, ipc: int | None = None, **overrides):
         result = self.ex.evaluate(method, ipc or self.ipc, **overrides)
@@ -93,10 +99,10 @@ class Checklist:
             res = {L: self.ev(m, loss=L) for L in grid}
             done = {L: r for L, r in res.items() if r is not None}
             if len(done) < 2:
-                comps.append(compare(f"{m}: best vs worst loss", None, None))
+                comps.append(self.compare(f"{m}: best vs worst loss", None, None))
                 continue
             ranked = sorted(done, key=lambda L: done[L].summary()["best_mean"])
-            comps.append(compare(f"{m}: {ranked[-1]} (best) vs {ranked[0]} (worst)", done[ranked[-1]], done[ranked[0]]))
+            comps.append(self.compare(f"{m}: {ranked[-1]} (best) vs {ranked[0]} (worst)", done[ranked[-1]], done[ranked[0]]))
         return Claim("The label loss used on a distilled set changes accuracy a lot", "01_loss_sensitivity", comps)
 
     def gift_best_loss(self) -> Claim:
@@ -104,7 +110,7 @@ class Checklist:
         comps = []
         for m in self.methods():
             gift = self.ev(m, loss="gift")
-            comps += [compare(f"{m}: gift vs {L}", gift, self.ev(m, loss=L))
+            comps += [self.compare(f"{m}: gift vs {L}", gift, self.ev(m, loss=L))
                       for L in self.ex.profile.loss_grid if L != "gift"]
         return Claim("GIFT is the best label loss", "01_loss_sensitivity", comps)
 
@@ -114,7 +120,7 @@ class Checklist:
         for m in self.methods():
             ipcs = (IPC,) if m == "datm" else (self.ex.profile.ipcs if self.heavy else (self.ipc,))
             for ipc in ipcs:
-                comps.append(compare(f"{m} IPC {ipc}: gift vs {OWN_LOSS[m]}", self.ev(m, ipc, loss="gift"),
+                comps.append(self.compare(f"{m} IPC {ipc}: gift vs {OWN_LOSS[m]}", self.ev(m, ipc, loss="gift"),
                                      self.ev(m, ipc, loss=OWN_LOSS[m])))
         return Claim("GIFT improves every distillation method at every IPC", "04_main_tables", comps,
                      note="distilled sets only, each against its method's own loss; random subsets are the control below")
@@ -125,7 +131,7 @@ class Checklist:
         comps = []
         if "random" in self.ex.profile.methods:
             for ipc in (self.ex.profile.ipcs if self.heavy else (self.ipc,)):
-                comps.append(compare(f"random IPC {ipc}: gift vs kl", self.ev("random", ipc, loss="gift"),
+                comps.append(self.compare(f"random IPC {ipc}: gift vs kl", self.ev("random", ipc, loss="gift"),
                                      self.ev("random", ipc, loss="kl")))
         return Claim("Control: GIFT's gain on random real images (same teacher, against KL)", "09_beyond_the_paper",
                      comps, note="not a claim of the paper: tells whether a gain is specific to distilled data")
@@ -135,10 +141,10 @@ class Checklist:
         comps = []
         for m in self.sets:
             kl, ref, cos, gift = (self.ev(m, loss=L) for L in ("kl", "kl_refined", "cosine", "gift"))
-            comps += [compare(f"{m}: refinement alone vs neither (kl)", ref, kl),
-                      compare(f"{m}: cosine loss alone vs neither (kl)", cos, kl),
-                      compare(f"{m}: both vs refinement alone", gift, ref),
-                      compare(f"{m}: both vs cosine loss alone", gift, cos)]
+            comps += [self.compare(f"{m}: refinement alone vs neither (kl)", ref, kl),
+                      self.compare(f"{m}: cosine loss alone vs neither (kl)", cos, kl),
+                      self.compare(f"{m}: both vs refinement alone", gift, ref),
+                      self.compare(f"{m}: both vs cosine loss alone", gift, cos)]
         return Claim("Both modules (label refinement, cosine loss) help", "08_ablations", comps,
                      note="'refinement alone' is our reading (KL against the refined label), see chapter 8")
 
@@ -147,7 +153,7 @@ class Checklist:
         comps = []
         for m in self.sets:
             best = self.ev(m, loss="gift")
-            comps += [compare(f"{m}: gamma {GAMMA_PAPER} vs {g}", best, self.ev(m, loss="gift", loss_kwargs={"gamma": g}))
+            comps += [self.compare(f"{m}: gamma {GAMMA_PAPER} vs {g}", best, self.ev(m, loss="gift", loss_kwargs={"gamma": g}))
                       for g in self.ex.profile.gammas if g != GAMMA_PAPER]
         return Claim(f"gamma = {GAMMA_PAPER} is the best refinement weight", "08_ablations", comps)
 
@@ -156,19 +162,19 @@ class Checklist:
         comps = []
         for m in self.sets:
             gift = self.ev(m, loss="gift")
-            comps += [compare(f"{m}: gift vs {L}", gift, self.ev(m, loss=L)) for L in self.ex.profile.kd_losses]
+            comps += [self.compare(f"{m}: gift vs {L}", gift, self.ev(m, loss=L)) for L in self.ex.profile.kd_losses]
         return Claim("GIFT beats KD, WSLD, DKD and NKD", "05_kd_comparison", comps)
 
     def avoids_collapse(self) -> Claim:
         """Tables 5, 12: under SGD and Adam, GIFT beats the authors' KL (T = 20, no T²)."""
-        comps = [compare(f"rded, {opt}: gift vs kl", self.ev("rded", loss="gift", optimizer=opt),
+        comps = [self.compare(f"rded, {opt}: gift vs kl", self.ev("rded", loss="gift", optimizer=opt),
                          self.ev("rded", loss="kl", optimizer=opt)) for opt in ("sgd", "adam")]
         return Claim("Under SGD and Adam, GIFT avoids the collapse of the KL loss", "06_generalization", comps)
 
     def collapse_is_the_loss(self) -> Claim:
         """The control of the claim above: KL multiplied by T² has the gradient scale of a T = 1 loss.
         If GIFT also beats KL×T², the collapse is a property of the loss; if not, of its 1/T² scale."""
-        comps = [compare(f"rded, {opt}: gift vs kl x T^2", self.ev("rded", loss="gift", optimizer=opt),
+        comps = [self.compare(f"rded, {opt}: gift vs kl x T^2", self.ev("rded", loss="gift", optimizer=opt),
                          self.ev("rded", loss="kl", loss_kwargs={"t2_scale": True}, optimizer=opt))
                  for opt in ("sgd", "adam")]
         return Claim("The KL collapse is caused by the loss, not by its 1/T^2 gradient scale", "06_generalization",
@@ -177,7 +183,7 @@ class Checklist:
     def sgd_adam_beat_adamw(self) -> Claim:
         """Table 12: with GIFT, SGD and Adam beat AdamW."""
         gift_adamw = self.ev("rded", loss="gift")
-        comps = [compare(f"rded, gift: {opt} vs adamw", self.ev("rded", loss="gift", optimizer=opt), gift_adamw)
+        comps = [self.compare(f"rded, gift: {opt} vs adamw", self.ev("rded", loss="gift", optimizer=opt), gift_adamw)
                  for opt in ("sgd", "adam")]
         return Claim("With GIFT, SGD and Adam beat AdamW", "06_generalization", comps)
 
@@ -189,7 +195,7 @@ class Checklist:
                 if not student:
                     continue
                 for m in self.sets:
-                    comps.append(compare(f"{m} -> {name}: gift vs {OWN_LOSS[m]}", self.ev(m, loss="gift", **student),
+                    comps.append(self.compare(f"{m} -> {name}: gift vs {OWN_LOSS[m]}", self.ev(m, loss="gift", **student),
                                          self.ev(m, loss=OWN_LOSS[m], **student)))
         short = any(self.ex.profile.short_budget.get(s.get("model")) for s in self.ex.profile.students.values() if s)
         return Claim("GIFT improves cross-architecture results", "06_generalization", comps, short_budget=short,

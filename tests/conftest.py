@@ -1,0 +1,22 @@
+"""Fixtures shared by the test files."""
+import pytest
+import torch
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny tensors: one intra-op thread is fastest, and on a busy shared machine two threads working
+    on tiny ops wait for each other at every op (minutes instead of seconds). Results do not depend
+    on it. Use with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def digits_train():
+    """The bundled 8x8 digits training split (offline, seconds)."""
+    from gift.data import load_dataset
+
+    return load_dataset("digits", "train", show_progress=False)
