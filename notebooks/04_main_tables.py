@@ -136,7 +136,7 @@ def ipcs_for(method: str) -> tuple[int, ...]:
 # reference; the paper reports no distillation result on CIFAR-10 and lists its CIFAR-10 teachers
 # only in that table.
 
-# %% mystnb={"markdown_format": "gfm"}
+# %%
 # (label, our checkpoint's norm or None when we train no such teacher, the paper's architecture name)
 teachers = [("ConvNet-3, batch norm (relabels random/rded/sre2l)", "batch", "ConvNet-3")]
 if ex.teacher_path("instance").exists():
@@ -153,13 +153,10 @@ if not ex.teacher_path("instance").exists():
     print("The instance-norm teacher (results/teachers/"
           f"{ex.teacher_path('instance').name}) has not been trained yet; only the batch-norm teacher is shown.")
 
-lines = [f"| teacher | ours ({dataset_name}) | paper ({dataset_name}, Table 9) |", "|---|---|---|"]
-for label, acc, paper_acc, untrained in teacher_rows:
-    ours = ("not trained here (needs a GPU)" if untrained
-            else "not computed" if math.isnan(acc) else f"{acc:.2f}")
-    paper = "—" if paper_acc is None else f"{paper_acc:.2f}"
-    lines.append(f"| {label} | {ours} | {paper} |")
-display(Markdown("\n".join(lines)))
+display(Markdown(markdown_table([
+    "teacher", f"ours ({dataset_name})", f"paper ({dataset_name}, Table 9)"], [
+    [label, "not trained here (needs a GPU)" if untrained else "not computed" if math.isnan(acc) else f"{acc:.2f}",
+     "—" if paper_acc is None else f"{paper_acc:.2f}"] for label, acc, paper_acc, untrained in teacher_rows])))
 
 # %% [markdown]
 # A ResNet-18 (modified) teacher is not trained here. The CIFAR teacher of the SRe2L code is trained

@@ -62,7 +62,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from gift.evaluation import NotComputed
-from gift.companion import Experiment, as_row, describe_profile, fmt, provenance_summary, run_plan
+from gift.companion import Experiment, as_row, describe_profile, fmt, markdown_table, provenance_summary, run_plan
 from gift.losses import get_loss
 from gift.companion.checklist import Checklist
 from gift.companion.paper import TEACHER_ACCURACY, paper_rows
@@ -115,12 +115,9 @@ TABLE3_NAME = {"kd": "KD", "wsld": "WSLD", "dkd": "DKD", "nkd": "NKD", "gift": "
 #
 # The values below are read from the loss classes (`gift.losses`), so they are the ones the runs used.
 
-# %% mystnb={"markdown_format": "gfm"}
-lines = ["| loss | hyperparameters |", "|---|---|"]
-for name in LOSSES:
-    hp = get_loss(name).hparams()
-    lines.append(f"| `{name}` | " + ", ".join(f"{k} = {v}" for k, v in hp.items()) + " |")
-display(Markdown("\n".join(lines)))
+# %%
+display(Markdown(markdown_table(["loss", "hyperparameters"], [
+    [f"`{name}`", ", ".join(f"{k} = {v}" for k, v in get_loss(name).hparams().items())] for name in LOSSES])))
 dkd_warmup = get_loss("dkd").hparams()["warmup"]
 print(f"DKD's warm-up covers the first {dkd_warmup} of {ex.profile.epochs} training epochs in this profile "
       f"({100 * dkd_warmup / ex.profile.epochs:.0f}%; mdistiller trains 240 epochs on CIFAR-100).")
@@ -171,16 +168,11 @@ def paper_text(loss: str, dataset: str) -> str:
 # sets with ConvNet students (its `kl` entries are the RDED baseline of Table 1, or Table 2 for
 # ImageNet-1K, which Table 3 does not repeat). The first row is the teacher's test accuracy.
 
-# %% mystnb={"markdown_format": "gfm"}
-head = ("| loss | " + " | ".join(f"ours: {m} ({dataset_name})" for m in METHODS) + " | "
-        + " | ".join(f"paper: RDED {d}" for d in T3_DATASETS) + " |")
-lines = [head, "|" + "---|" * (1 + len(METHODS) + len(T3_DATASETS))]
-lines.append("| teacher | " + " | ".join(teacher_acc for _ in METHODS) + " | "
-             + " | ".join(f"{TEACHER_ACCURACY[T3_TEACHER[d]]:.2f}" for d in T3_DATASETS) + " |")
-for L in LOSSES:
-    lines.append(f"| `{L}` | " + " | ".join(fmt(res[m, L]) for m in METHODS) + " | "
-                 + " | ".join(paper_text(L, d) for d in T3_DATASETS) + " |")
-display(Markdown("\n".join(lines)))
+# %%
+display(Markdown(markdown_table(
+    ["loss", *(f"ours: {m} ({dataset_name})" for m in METHODS), *(f"paper: RDED {d}" for d in T3_DATASETS)],
+    [["teacher", *(teacher_acc for _ in METHODS), *(f"{TEACHER_ACCURACY[T3_TEACHER[d]]:.2f}" for d in T3_DATASETS)]]
+    + [[f"`{L}`", *(fmt(res[m, L]) for m in METHODS), *(paper_text(L, d) for d in T3_DATASETS)] for L in LOSSES])))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: our test accuracy of each loss on the RDED and SRe2L sets at IPC 10 (mean and std over seeds; missing runs are left out). Right: each KD loss (and the native KL loss) minus GIFT, ours next to the paper's Table 3 at IPC 10; below zero means GIFT is better.", "name": "fig-kd-table3"}}
 colors = {"kl": "tab:gray", "kd": "tab:blue", "wsld": "tab:orange", "dkd": "tab:green", "nkd": "tab:purple",

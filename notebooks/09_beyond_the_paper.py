@@ -67,6 +67,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from gift.evaluation import NotComputed
+from gift.companion.anchors import ANCHORS
 from gift.companion.checklist import Checklist
 from gift.stats import Comparison, compare
 from gift.companion import OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table, provenance_summary, run_plan
@@ -166,8 +167,7 @@ def half_width(c: Comparison) -> float:
 
 # GIFT's gain against the matched baseline: KL with the same teacher (the baseline of RDED and
 # SRe2L); DATM and its instance-norm random subset against their stored-label / soft-CE loss
-BASE = {m: "kl" for m in ("random", "random-in", "rded", "sre2l")} | {"datm": "own"}
-BASE = {m: ("own" if OWN_LOSS.get(m) == "kl" else b) for m, b in BASE.items()}
+BASE = {"random": "kl", "random-in": "kl", "rded": "own", "sre2l": "own", "datm": "own"}  # own = kl for rded, sre2l
 
 
 # %% [markdown]
@@ -179,22 +179,18 @@ BASE = {m: ("own" if OWN_LOSS.get(m) == "kl" else b) for m, b in BASE.items()}
 # (labels fixed once by an early-stopped expert, instance-norm ConvNet-3, 3000 epochs), for
 # orientation only.
 
-# %% mystnb={"markdown_format": "gfm"}
+# %%
 ROWS = [(m, ipc) for m in TEACHER_METHODS for ipc in IPCS] + ([("datm", 10), ("random-in", 10)] if HAS_DATM else [])
-# Qin et al. (2024), README of their repository: random CIFAR-10 images with expert soft labels,
-# instance-norm ConvNet-3, 3000 epochs (their protocol, quoted for reference).
-NODIST_CIFAR10 = {1: 21.1, 10: 46.3, 50: 62.1}
-lines = ["| set | IPC | hard labels (ce) | own loss | GIFT | KL | Qin et al. (random + expert labels) |",
-         "|---|---|---|---|---|---|---|"]
+QIN = {a.ipc: a.value for a in ANCHORS if a.method == "random, soft labels"}  # CIFAR-10, cited on the Protocol page
+body = []
 for m, ipc in ROWS:
     own_name = OWN_LOSS["random" if m == "random-in" else m]
-    ref = (f"{NODIST_CIFAR10[ipc]:.1f}" if m in ("random", "random-in") and ex.profile.dataset == "cifar10"
-           and ipc in NODIST_CIFAR10 else "—")
-    lines.append(f"| {m} | {ipc} | {fmt(R.get((m, ipc, 'hard'))) if (m, ipc, 'hard') in R else '—'} | "
-                 f"{fmt(R[m, ipc, 'own'])} ({own_name}) | {fmt(R[m, ipc, 'gift'])} | "
-                 + (fmt(R[m, ipc, "kl"]) if (m, ipc, "kl") in R else ("same as own" if own_name == "kl" else "—"))
-                 + f" | {ref} |")
-display(Markdown("\n".join(lines)))
+    body.append([m, ipc, fmt(R.get((m, ipc, "hard"))) if (m, ipc, "hard") in R else "—",
+                 f"{fmt(R[m, ipc, 'own'])} ({own_name})", fmt(R[m, ipc, "gift"]),
+                 fmt(R[m, ipc, "kl"]) if (m, ipc, "kl") in R else ("same as own" if own_name == "kl" else "—"),
+                 QIN.get(ipc, "—") if m in ("random", "random-in") and ex.profile.dataset == "cifar10" else "—"])
+display(Markdown(markdown_table(["set", "IPC", "hard labels (ce)", "own loss", "GIFT", "KL",
+                                 "Qin et al. (random + expert labels)"], body)))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against IPC for every set relabelled by our teacher, with hard labels (dotted), the set's own soft-label loss (dashed) and GIFT (solid). Missing points: runs not computed. DATM and its matched random subset (instance-norm student) are the isolated markers at IPC 10.", "name": "fig-beyond-all-runs"}}
 colors = {"random": "tab:gray", "rded": "tab:blue", "sre2l": "tab:green", "datm": "tab:purple",
@@ -234,7 +230,7 @@ plt.show()
 # %%
 GAIN_ROWS = [m for m in TEACHER_METHODS] + (["datm", "random-in"] if HAS_DATM else [])
 gains = {(m, ipc): diff((m, ipc, "gift"), (m, ipc, BASE[m])) for m in GAIN_ROWS for ipc in IPCS}
-body = [[f"{m} (vs {'KL' if BASE[m] != 'own' or OWN_LOSS.get(m) == 'kl' else OWN_LOSS[m]})"]
+body = [[f"{m} (vs {'soft CE' if m == 'datm' else 'KL'})"]
         + [cell(gains[m, ipc]) if ipc in (ipcs_for(m) if m != "random-in" else (10,)) else "—" for ipc in IPCS]
         for m in GAIN_ROWS]
 body.append(["random (vs soft CE, extra row)"] + [cell(diff(("random", ipc, "gift"), ("random", ipc, "own"))) for ipc in IPCS])
