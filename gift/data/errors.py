@@ -19,3 +19,8 @@ class CorruptImageError(DataError):
 
 class UnsafeFileError(DataError):
     """A file would need arbitrary pickled Python code to load; it was refused and not executed."""
+
+
+class CorruptFileError(DataError):
+    """A file is not a readable torch/pickle file (corrupt or truncated, or it claims tensors larger
+    than the data it holds); the message names the file. Nothing in it was executed."""
