@@ -70,6 +70,7 @@ from .imagefolder import (
     file_fingerprint,
     folder_fingerprint,
     list_images,
+    reserved_dirs,
     scan_image_folder,
 )
 from .paths import ENV_DATA_ROOT, cache_dir, data_roots
@@ -524,10 +525,12 @@ class _TinyImageNet(DatasetLoader):
         files: list[str] = []
         labels: list[int] = []
         if split == "train":
-            for w in class_folders(src.path / "train"):
+            found = class_folders(src.path / "train")
+            reserved = reserved_dirs(src.path / "train", found)
+            for w in found:
                 if w not in index:
                     raise DataError(f"{src.path / 'train' / w}: class folder not listed in wnids.txt")
-                imgs = list_images(src.path / "train" / w)
+                imgs = list_images(src.path / "train" / w, reserved=reserved)
                 files += imgs
                 labels += [index[w]] * len(imgs)
         else:

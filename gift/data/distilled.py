@@ -54,7 +54,7 @@ from .datasets import (
     get_classes,
 )
 from .errors import DataError, DataNotFoundError
-from .imagefolder import class_folders, decode_images, list_images
+from .imagefolder import class_folders, decode_images, list_images, reserved_dirs
 from .safe_load import safe_torch_load
 
 SPACES = ("pixel", "zca")
@@ -364,8 +364,9 @@ def _read_image_folder(path: Path, dataset, num_classes: int | None, expected: i
     meta["class_to_idx"] = class_to_idx
     files: list[str] = []
     labels: list[int] = []
+    reserved = reserved_dirs(path, folders)
     for f in folders:
-        imgs = list_images(path / f)
+        imgs = list_images(path / f, reserved=reserved)
         files += imgs
         labels += [class_to_idx[f]] * len(imgs)
     if not files:
@@ -524,10 +525,12 @@ def _read_gift(folder: Path, dataset, expected: int | None) -> DistilledSet:
         rows: list[int] = []
         labs: list[int] = []
         files: list[str] = []
-        for cf in class_folders(folder):
+        found = class_folders(folder)
+        reserved = reserved_dirs(folder, found)
+        for cf in found:
             if not cf.isdigit():
                 raise DataError(f"{folder}: unexpected sub-folder {cf!r} in a {GIFT_FORMAT} folder")
-            for f in list_images(folder / cf):
+            for f in list_images(folder / cf, reserved=reserved):
                 stem = Path(f).stem
                 if not stem.isdigit():
                     raise DataError(f"{f}: file names in a {GIFT_FORMAT} folder must be row numbers")
