@@ -135,6 +135,40 @@ class _Inert:
         pass
 
 
+class _GlobalsReader(pickle.Unpickler):
+    """Lists the globals a pickle references, resolving each to an inert stand-in (nothing runs)."""
+
+    def __init__(self, data: bytes):
+        super().__init__(io.BytesIO(data), encoding="latin1")
+        self.names: list[str] = []
+
+    def find_class(self, module: str, name: str) -> Any:  # noqa: D401
+        self.names.append(f"{module}.{name}")
+        return type(name, (_Inert,), {})
+
+    def persistent_load(self, pid: Any) -> Any:
+        return _Inert()
+
+
+def _unsafe_global(path: Path) -> str | None:
+    """For a file torch could not read: the first global it references that plain-data loading would
+    not allow, or None (then the file is merely unreadable). Reads the leading pickles only."""
+    allowed = {f"{m}.{n}" for m, n in _NUMPY_ALLOWED}
+    try:
+        from torch._weights_only_unpickler import _get_allowed_globals
+
+        allowed |= set(_get_allowed_globals())
+    except Exception:  # noqa: BLE001 - private torch API; without it every global counts as unsafe
+        pass
+    reader = _GlobalsReader(path.read_bytes()[: 64 << 20])
+    for _ in range(4):  # torch's legacy format: magic number, protocol, sys info, then the object
+        try:
+            reader.load()
+        except Exception:  # noqa: BLE001 - the rest is not a pickle (raw storage bytes, or garbage)
+            break
+    return next((g for g in reader.names if g not in allowed and not g.startswith("torch.")), None)
+
+
 class _ClaimReader(pickle.Unpickler):
     """Reads a torch zip file's ``data.pkl`` only to list the storages it claims; every global
     resolves to an inert stand-in, so no code from the file can run."""
@@ -184,6 +218,12 @@ def _check_claimed_sizes(path: Path) -> None:
 _CORRUPT = "not a readable torch file (corrupt or truncated)"
 
 
+def zipfile_like(path: Path) -> bool:
+    import zipfile
+
+    return zipfile.is_zipfile(path)
+
+
 def _first_line(e: BaseException) -> str:
     lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
     keep = [ln for ln in lines if not any(n in ln.lower() for n in _NOISE)]
@@ -216,6 +256,9 @@ def safe_torch_load(path: str | os.PathLike, map_location: str | torch.device = 
             detail = next((ln.strip() for ln in msg.splitlines() if any(m in ln.lower() for m in _UNSAFE_MARKERS)), "")
             detail = detail.replace("WeightsUnpickler error:", "").split(" Please use")[0].strip()
             raise UnsafeFileError(f"{path}: " + _REFUSAL.format(detail=detail or "not allowed by torch.load(weights_only=True)")) from None
+        unsafe = None if zipfile_like(path) else _unsafe_global(path)
+        if unsafe:
+            raise UnsafeFileError(f"{path}: " + _REFUSAL.format(detail=f"global {unsafe}")) from None
         raise CorruptFileError(f"{path}: {_CORRUPT} ({_first_line(e)}); re-create or re-download it") from None
     except (RuntimeError, EOFError, ValueError, OSError, KeyError, IndexError, TypeError, AttributeError,
             MemoryError, OverflowError, UnicodeDecodeError) as e:
