@@ -35,7 +35,15 @@ from .distilled import (
     load_distilled,
     save_distilled,
 )
-from .errors import CorruptFileError, CorruptImageError, DataError, DataNotFoundError, UnsafeFileError
+from .errors import (
+    CorruptFileError,
+    CorruptImageError,
+    DataError,
+    DataNotFoundError,
+    IncompleteSetError,
+    NonFiniteDataError,
+    UnsafeFileError,
+)
 from .paths import cache_dir, data_roots
 from .preprocess import denormalize, normalize, prepare_test_set
 from .safe_load import restricted_pickle_load, safe_torch_load
@@ -47,6 +55,6 @@ __all__ = [
     "default_image_size", "default_test_resize", "get_classes", "list_datasets", "load_dataset",
     "normalization", "DC_NORMALIZATION", "FORMATS", "SPACES", "DistilledSet",
     "canonical_dataset_name", "load_distilled", "save_distilled", "CorruptFileError", "CorruptImageError", "DataError",
-    "DataNotFoundError", "UnsafeFileError", "cache_dir", "data_roots", "denormalize", "normalize",
+    "DataNotFoundError", "IncompleteSetError", "NonFiniteDataError", "UnsafeFileError", "cache_dir", "data_roots", "denormalize", "normalize",
     "prepare_test_set", "restricted_pickle_load", "safe_torch_load", "ZCA", "fit_zca",
 ]

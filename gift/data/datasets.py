@@ -63,7 +63,7 @@ import torch.nn.functional as F
 
 from ..registry import Registry
 from ..utils import atomic_torch_save
-from .errors import DataError, DataNotFoundError
+from .errors import DataError, DataNotFoundError, IncompleteSetError
 from .imagefolder import (
     class_folders,
     decode_images,
@@ -262,6 +262,9 @@ class DatasetLoader:
     default_image_size: int = 32
     native_size: int | None = None  # square size of the stored images; None = resize rule
     num_classes: int | None = None
+    # a copy with another number of classes is refused (the class list is fixed, e.g. CIFAR's);
+    # ImageNet-style folders may be deliberate subsets and are taken as found
+    complete_classes: bool = False
     threads: int = 0  # decode threads by default
     how_to_get: str = ""
 
@@ -353,6 +356,7 @@ def list_datasets() -> list[str]:
 
 class _Cifar(DatasetLoader):
     mean, std = CIFAR_MEAN, CIFAR_STD
+    complete_classes = True
     default_image_size = 32
     native_size = 32
 
@@ -742,6 +746,13 @@ def load_dataset(
             )
         warnings.warn(f"{name}/{split}: {len(skipped)} corrupt image file(s) were skipped: {skipped[:5]}", stacklevel=2)
 
+    if loader.complete_classes and len(obj["classes"]) != loader.num_classes:
+        raise IncompleteSetError(
+            f"{src.path}: {name} has {loader.num_classes} classes but this copy of its {split} split holds "
+            f"{len(obj['classes'])} ({', '.join(map(str, list(obj['classes'])[:5]))}"
+            f"{', ...' if len(obj['classes']) > 5 else ''}); complete the folder, or point "
+            f"root=/${ENV_DATA_ROOT} at a complete copy"
+        )
     return ImageDataset(
         obj["images"], obj["labels"], list(obj["classes"]), name, split, loader.mean, loader.std,
         class_names=list(obj["class_names"]),

@@ -24,3 +24,13 @@ class UnsafeFileError(DataError):
 class CorruptFileError(DataError):
     """A file is not a readable torch/pickle file (corrupt or truncated, or it claims tensors larger
     than the data it holds); the message names the file. Nothing in it was executed."""
+
+
+class IncompleteSetError(DataError):
+    """A set lacks classes it should have (missing or empty class folders, labels covering only some
+    classes); evaluating it as complete would report a wrong number. The message lists the classes."""
+
+
+class NonFiniteDataError(DataError):
+    """Pixels, stored label logits or a learned lr hold NaN or infinity: training would diverge or
+    score chance accuracy. The message says which tensor and how many values."""
