@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -58,6 +59,12 @@ class EvalResult:
 
     def save_json(self, path) -> None:
         atomic_write_json(path, self.to_dict())
+
+
+def _rank() -> int:
+    import torch.distributed as dist
+
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
 
 class NotComputed(LookupError):
@@ -156,6 +163,36 @@ def check_same_dataset(distilled, test, teacher: nn.Module | None = None) -> Non
         )
 
 
+def check_image_shape(distilled, test) -> None:
+    """The set's images must have the test images' shape (channels, height, width): a student built
+    for one size fails after an epoch on another, and a 1-channel set would be silently broadcast."""
+    images = getattr(distilled, "images", None)
+    if images is None or getattr(test, "images", None) is None:
+        return  # a lazy set is checked when it is materialised
+    have, want = tuple(images.shape[1:]), tuple(test.images.shape[1:])
+    if have != want:
+        raise ValueError(
+            f"the distilled images are {have[0]}x{have[1]}x{have[2]} (channels x height x width) but the "
+            f"{test.name!r} test images are {want[0]}x{want[1]}x{want[2]}; resize/convert the set to the "
+            f"test set's shape, or evaluate it on a dataset of its own size"
+        )
+
+
+def _lookup(store: ResultsStore, spec: dict, run_missing: bool) -> dict | None:
+    """The stored record, or None. A bad record (unreadable, or not the run asked for) is an error
+    naming its file when training is allowed; when it is not, it is reported as a warning and the
+    run counts as not computed, so one damaged file does not fail a whole chapter."""
+    from .results import BadRecordError
+
+    try:
+        return store.get("eval", spec)
+    except BadRecordError as err:
+        if run_missing:
+            raise
+        warnings.warn(f"not computed: {err}", stacklevel=3)
+        raise NotComputed(store.key(spec), spec) from None
+
+
 def evaluate(
     distilled,
     test,
@@ -186,6 +223,8 @@ def evaluate(
             f"{test.name!r} has {test.num_classes}; evaluate it on its own dataset"
         )
     check_same_dataset(distilled, test, teacher if config.label_source in ("auto", "teacher") else None)
+    check_image_shape(distilled, test)
+    rank = _rank()
     data_id = data_id or distilled_identity(distilled)
     t_id = teacher_identity(teacher) if config.label_source in ("auto", "teacher") else None
     hparams = resolved_hparams(config, num_images(distilled), distilled.lr)
@@ -204,6 +243,7 @@ def evaluate(
             nonlocal train_tensors, test_tensors
             if train_tensors is None:
                 real = distilled.materialize() if hasattr(distilled, "materialize") else distilled
+                check_image_shape(real, test)
                 train_tensors = make_train_tensors(real, test.mean, test.std)
                 test_tensors = make_test_tensors(test, real.space, _resolve_zca(zca))
             start = time.perf_counter()
@@ -217,9 +257,14 @@ def evaluate(
             result, prov = run_seed()
             runs.append({**result, "provenance": prov})
         else:
-            if not run_missing and store.get("eval", spec) is None:
-                raise NotComputed(store.key(spec), spec)
-            record = store.get_or_run("eval", spec, run_seed)
+            record = _lookup(store, spec, run_missing)
+            if record is None:
+                if not run_missing:
+                    raise NotComputed(store.key(spec), spec)
+                result, prov = run_seed()
+                record = {"key": store.key(spec), "result": result, "provenance": prov}
+                if rank == 0:  # under torchrun every rank trains the same run; one writes it
+                    record = store.put("eval", spec, result, prov)
             runs.append({**record["result"], "provenance": record["provenance"], "key": record["key"]})
     return EvalResult(
         config=config.to_dict(), hparams=hparams, runs=runs, data=data_id,

@@ -61,6 +61,11 @@ class EvalConfig:
         self.seeds = tuple(int(s) for s in self.seeds)
         if not self.seeds:
             raise ValueError("seeds is empty; give at least one seed, e.g. seeds=(0,)")
+        repeated = sorted({s for s in self.seeds if self.seeds.count(s) > 1})
+        if repeated:  # the same seed twice is the same run twice, reported as two
+            raise ValueError(f"seeds {repeated} are repeated; give each seed once, e.g. seeds=(0, 1, 2)")
+        if any(s < 0 for s in self.seeds):
+            raise ValueError(f"seeds must be >= 0, got {list(self.seeds)}")
         # fail early, before any data is loaded, on an unknown name
         OPTIMIZERS.get(self.optimizer)
         AUGMENTATIONS.get(self.augment)

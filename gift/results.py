@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -93,13 +94,24 @@ class ResultsStore:
         return self.root / kind / f"{self.key(spec)}.json"
 
     def get(self, kind: str, spec: dict[str, Any]) -> dict[str, Any] | None:
+        """The record stored for ``spec``, or None. The record is verified, not trusted: a file that
+        is not valid JSON, not a record, or whose key/spec is not the one asked for (e.g. copied
+        under another name) raises :class:`BadRecordError` naming the file."""
         path = self.path(kind, spec)
         if not path.exists():
             return None
-        try:
-            record = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"the stored result {path} is not valid JSON ({err}); delete it to rerun") from None
+        record = read_record(path)
+        want_key = self.key(spec)
+        if record["key"] != want_key or record["kind"] != kind:
+            raise BadRecordError(
+                f"the stored result {path} holds the run {record['key']!r} of kind {record['kind']!r}, "
+                f"not {want_key!r} of kind {kind!r} (copied or renamed?); delete or move it to rerun"
+            )
+        if record["spec"] != _plain(spec):
+            raise BadRecordError(
+                f"the stored result {path} has key {want_key!r} but its spec differs from the run asked "
+                f"for; the file was edited or damaged, delete it to rerun"
+            )
         return record
 
     def put(self, kind: str, spec: dict[str, Any], result: dict[str, Any], prov: dict[str, Any]) -> dict:
@@ -118,7 +130,42 @@ class ResultsStore:
         return record
 
     def records(self, kind: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every readable record; an unreadable one is skipped with a warning naming its file."""
         folders = [self.root / kind] if kind else sorted(p for p in self.root.glob("*") if p.is_dir())
         for folder in folders:
             for path in sorted(folder.glob("*.json")):
-                yield json.loads(path.read_text())
+                try:
+                    record = read_record(path)
+                    if record["key"] != path.stem:
+                        raise BadRecordError(f"the stored result {path} holds the run {record['key']!r}, "
+                                             f"not {path.stem!r} (copied or renamed?)")
+                except BadRecordError as err:
+                    warnings.warn(f"skipped: {err}", stacklevel=2)
+                    continue
+                yield record
+
+
+class BadRecordError(ValueError):
+    """A stored result file is unreadable, not a record, or not the run its name says."""
+
+
+_FIELDS = {"key": str, "kind": str, "spec": dict, "result": dict, "provenance": dict}
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """One record file, checked for shape; :class:`BadRecordError` naming the file otherwise."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadRecordError(f"the stored result {path} is not readable JSON ({err}); delete it to rerun") from None
+    if not isinstance(record, dict):
+        raise BadRecordError(f"the stored result {path} holds a JSON {type(record).__name__}, not a record; delete it to rerun")
+    wrong = [k for k, t in _FIELDS.items() if not isinstance(record.get(k), t)]
+    if wrong:
+        raise BadRecordError(f"the stored result {path} lacks or has malformed field(s) {wrong}; delete it to rerun")
+    return record
+
+
+def _plain(obj: Any) -> Any:
+    """``obj`` as it reads back from JSON (tuples become lists), for comparing with a stored spec."""
+    return json.loads(json.dumps(obj, default=str))
