@@ -60,6 +60,11 @@ def check_writable_file(path: str | os.PathLike, what: str = "output") -> Path:
     if path.is_dir():
         raise OutputError(f"the {what} {path} is a folder; give a file name, e.g. {path / 'out'}")
     parent = path.parent if str(path.parent) else Path(".")
+    above = parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise OutputError(f"cannot write the {what} {path}: {above} is a file, not a folder")
     check_writable_dir(parent, f"folder of the {what} {path}")
     if path.exists() and not os.access(path, os.W_OK) and not os.access(parent, os.W_OK):
         raise OutputError(f"the {what} {path} exists and cannot be replaced (no write permission)")
@@ -69,8 +74,11 @@ def check_writable_file(path: str | os.PathLike, what: str = "output") -> Path:
 def check_writable_dir(folder: str | os.PathLike, what: str = "output folder") -> Path:
     """Create ``folder`` if needed and prove a file can be created in it (then removed)."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"the {what} {folder} is a file, not a folder")
+    above = folder
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise OutputError(f"cannot write to the {what} {folder}: {above} is a file, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".gift-write-probe-")
