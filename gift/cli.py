@@ -99,7 +99,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from .results import ResultsStore
     from .teachers import load_teacher
 
-    from .utils import check_writable_dir, check_writable_file, resolve_device
+    from .utils import OutputError, check_writable_dir, check_writable_file, resolve_device
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     device = args.device
@@ -145,10 +145,15 @@ def run_eval(args: argparse.Namespace) -> int:
         show_progress=not args.no_progress, compile=args.compile,
     )
     if rank == 0:
-        if args.output:
-            result.save_json(args.output)
         ranks = f" on {world} processes" if world > 1 else ""
-        print(f"{os.path.basename(os.path.normpath(args.distilled))} [{config.model}]{ranks} {result.line()}")
+        # the numbers are printed first: a failing --output write cannot hide them
+        print(f"{os.path.basename(os.path.normpath(args.distilled))} [{config.model}]{ranks} {result.line()}", flush=True)
+        if args.output:
+            try:
+                result.save_json(args.output)
+            except OSError as err:
+                raise OutputError(f"cannot write --output {args.output}: {err.strerror or err} "
+                                  f"(the result is printed above{' and saved in the store' if store else ''})") from None
     if dist.is_initialized():
         dist.destroy_process_group()
     return 0

@@ -116,7 +116,13 @@ class ResultsStore:
 
     def put(self, kind: str, spec: dict[str, Any], result: dict[str, Any], prov: dict[str, Any]) -> dict:
         record = {"key": self.key(spec), "kind": kind, "spec": spec, "result": result, "provenance": prov}
-        atomic_write_json(self.path(kind, spec), record)
+        try:
+            atomic_write_json(self.path(kind, spec), record)
+        except OSError as err:  # runs stored earlier stay stored; the message says where it failed
+            from .utils import OutputError
+
+            raise OutputError(f"cannot save the run {record['key']} to the results store "
+                              f"{self.path(kind, spec)}: {err.strerror or err}") from None
         return record
 
     def get_or_run(
