@@ -174,7 +174,7 @@ class _ClaimReader(pickle.Unpickler):
     resolves to an inert stand-in, so no code from the file can run."""
 
     def __init__(self, data: bytes):
-        super().__init__(io.BytesIO(data))
+        super().__init__(io.BytesIO(data), encoding="latin1")
         self.claims: list[tuple[str, str, int]] = []
 
     def find_class(self, module: str, name: str) -> Any:  # noqa: D401
@@ -193,6 +193,7 @@ def _check_claimed_sizes(path: Path) -> None:
     import zipfile
 
     if not zipfile.is_zipfile(path):
+        _check_legacy_claims(path)
         return
     try:
         with zipfile.ZipFile(path) as z:
@@ -213,6 +214,25 @@ def _check_claimed_sizes(path: Path) -> None:
                 f"{path}: {_CORRUPT} (a tensor claims {claimed:,} bytes but the file holds "
                 f"{0 if held is None else held:,} for it); re-create or re-download the file"
             )
+
+
+def _check_legacy_claims(path: Path) -> None:
+    """torch's pre-1.6 format: the pickles come first, then the raw storages; together the claimed
+    storages cannot exceed the file's size."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        reader = _ClaimReader(f.read(64 << 20))
+    for _ in range(4):  # magic number, protocol, sys info, the object
+        try:
+            reader.load()
+        except Exception:  # noqa: BLE001 - not (or no longer) a pickle: torch.load will judge it
+            break
+    claimed = {key: numel * _STORAGE_ITEMSIZE.get(kind, 1) for key, kind, numel in reader.claims}
+    if sum(claimed.values()) > size:
+        raise CorruptFileError(
+            f"{path}: {_CORRUPT} (its tensors claim {sum(claimed.values()):,} bytes but the file has "
+            f"{size:,}); re-create or re-download it"
+        )
 
 
 _CORRUPT = "not a readable torch file (corrupt or truncated)"
