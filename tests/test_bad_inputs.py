@@ -395,6 +395,13 @@ def test_9_a_tiny_file_claiming_a_huge_tensor(tmp_path):
     assert (tmp_path / "big.pt").stat().st_size < 4000
     with pytest.raises(CorruptFileError, match="claims .* bytes but the file holds 400"):
         safe_torch_load(tmp_path / "big.pt")
+    # torch's legacy (pre-zip) format: the storages follow the pickles in the same stream
+    torch.save({"a": torch.zeros(100)}, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    raw = (tmp_path / "old.pt").read_bytes()
+    (tmp_path / "old-big.pt").write_bytes(raw.replace(b"K\x64N", b"J\x00\x00\x00\x7fN", 1))
+    with pytest.raises(CorruptFileError, match="claim .* bytes but the file has"):
+        safe_torch_load(tmp_path / "old-big.pt")
+    assert safe_torch_load(tmp_path / "old.pt")["a"].shape == (100,)
 
 
 # ------------------------------------------------------ 10. corrupt is not "unsafe"
