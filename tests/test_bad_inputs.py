@@ -208,6 +208,16 @@ def test_4_eval_output_folder_and_unwritable_store_fail_before_training(tmp_path
     one_line_error(*cli(capsys, *base, "--store", tmp_path / "file" / "store"), "--store folder")
 
 
+def test_4_distill_output_under_a_file_fails_before_distilling(tmp_path, capsys, monkeypatch):
+    import gift.data
+
+    monkeypatch.setattr(gift.data, "load_dataset", lambda *a, **k: pytest.fail("data loaded"))
+    (tmp_path / "file").write_text("x")
+    rc, err = cli(capsys, "distill", "random", "--dataset", "digits", "--ipc", 1, "--output",
+                  tmp_path / "file" / "out", "--no-progress")
+    one_line_error(rc, err, "is a file, not a folder")
+
+
 def test_4_only_rank_0_writes_the_store(tmp_path, test_set, monkeypatch):
     monkeypatch.setattr(evaluation, "train_student", lambda *a, **k: _fake_run())
     ds = DistilledSet(torch.rand(10, 3, 32, 32), torch.arange(10), num_classes=10, meta={"dataset": "digits"})
