@@ -8,6 +8,7 @@ import json
 import math
 import os
 import sys
+import warnings
 from typing import Callable
 
 from .registry import Registry
@@ -251,7 +252,12 @@ def run_results(args: argparse.Namespace) -> int:
 
     store = ResultsStore(args.store)
     count = 0
-    for rec in store.records(args.kind):
+    with warnings.catch_warnings(record=True) as skipped:
+        warnings.simplefilter("always")
+        records = list(store.records(args.kind))
+    for w in skipped:  # one line per unreadable record, naming its file
+        print(f"gift results: warning: {w.message}", file=sys.stderr)
+    for rec in records:
         count += 1
         spec, res, prov = rec["spec"], rec["result"], rec["provenance"]
         cfg = spec.get("config", {})
@@ -322,11 +328,16 @@ def main(argv: list[str] | None = None) -> int:
     _register_optional_commands()
     args = build_parser().parse_args(argv)
     _, run, _ = COMMANDS.get(args.command)
+    previous = warnings.formatwarning
+    # warnings (a skipped link loop, an empty class folder) read as one line, like errors
+    warnings.formatwarning = lambda message, category, *a, **k: f"gift {args.command}: warning: {message}\n"
     try:
         return run(args)
     except expected_failures() as err:
         print(f"gift {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = previous
 
 
 def expected_failures() -> tuple[type[BaseException], ...]:

@@ -314,6 +314,9 @@ def _read_teacher_file(path: Path) -> dict:
     if missing or not isinstance(blob.get("state_dict"), dict):
         what = f"metadata keys {missing}" if missing else "its weights (state_dict)"
         raise DataError(f"teacher {path} lacks {what}; the file is incomplete, train the teacher again")
+    epochs = (meta.get("train_config") or {}).get("epochs", 1)
+    if isinstance(epochs, int) and epochs < 1:
+        raise DataError(f"teacher {path} was saved after {epochs} training epochs: it is untrained; train it again")
     for name, t in blob["state_dict"].items():
         if not isinstance(t, torch.Tensor):
             raise DataError(f"teacher {path}: weight {name!r} is a {type(t).__name__}, not a tensor; train it again")

@@ -240,6 +240,14 @@ def test_5_teacher_recipe_is_validated(tmp_path, capsys, flag, value):
     assert not list(tmp_path.iterdir())
 
 
+def test_5_an_untrained_teacher_file_is_refused(tmp_path, teacher):
+    blob = torch.load(teacher, weights_only=True)
+    blob["meta"]["train_config"]["epochs"] = 0
+    torch.save(blob, tmp_path / "t.pt")
+    with pytest.raises(DataError, match="untrained"):
+        load_teacher(tmp_path / "t.pt")
+
+
 # ------------------------------------------------------------- 6. the store verifies records
 
 
@@ -280,8 +288,11 @@ def test_6_gift_results_skips_and_names_unreadable_records(tmp_path, test_set, m
     _, store, path = _stored(tmp_path, test_set, monkeypatch)
     (path.parent / "ffffffffffffffff.json").write_text('{"key": ')
     with pytest.warns(UserWarning, match="ffffffffffffffff.json"):
-        rc = main(["results", "--store", str(store.root)])
-    assert rc == 0 and "1 record(s)" in capsys.readouterr().out
+        assert len(list(store.records())) == 1
+    rc = main(["results", "--store", str(store.root)])
+    out = capsys.readouterr()
+    assert rc == 0 and "1 record(s)" in out.out
+    assert "warning: skipped: the stored result" in out.err and "ffffffffffffffff.json" in out.err
 
 
 def test_6_committed_records_verify_under_their_keys():

@@ -245,7 +245,13 @@ def zipfile_like(path: Path) -> bool:
 
 
 def _first_line(e: BaseException) -> str:
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    """The informative line of an error: for torch's weights-only failures the unpickler's own
+    words (e.g. "Unsupported operand 237"), not its advice about the ``weights_only`` default."""
+    text = str(e)
+    if "WeightsUnpickler error:" in text:
+        text = text.split("WeightsUnpickler error:", 1)[1]
+        text = text.split("Check the documentation of torch.load")[0]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     keep = [ln for ln in lines if not any(n in ln.lower() for n in _NOISE)]
     text = (keep or lines or [""])[0]
     for noise in _NOISE:  # the advice can also sit mid-sentence
