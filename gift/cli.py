@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import warnings
@@ -163,10 +162,6 @@ def run_eval(args: argparse.Namespace) -> int:
 def _eval_config(args: argparse.Namespace):
     from .protocol import EvalConfig
 
-    for name in ("lr", "weight_decay", "momentum"):
-        value = getattr(args, name)
-        if value is not None and not (math.isfinite(value) and value >= 0 and (value > 0 or name != "lr")):
-            raise ValueError(f"--{name.replace('_', '-')} must be a finite number {'> 0' if name == 'lr' else '>= 0'}, got {value}")
     return EvalConfig(
         model=args.model, model_kwargs=parse_kv(args.model_arg), loss=args.loss,
         loss_kwargs=parse_kv(args.loss_arg), label_source=args.label_source,

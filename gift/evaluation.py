@@ -171,7 +171,9 @@ def check_image_shape(distilled, test) -> None:
         return  # a lazy set is checked when it is materialised
     have, want = tuple(images.shape[1:]), tuple(test.images.shape[1:])
     if have != want:
-        raise ValueError(
+        from .data.errors import ImageShapeError
+
+        raise ImageShapeError(
             f"the distilled images are {have[0]}x{have[1]}x{have[2]} (channels x height x width) but the "
             f"{test.name!r} test images are {want[0]}x{want[1]}x{want[2]}; resize/convert the set to the "
             f"test set's shape, or evaluate it on a dataset of its own size"

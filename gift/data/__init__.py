@@ -40,6 +40,7 @@ from .errors import (
     CorruptImageError,
     DataError,
     DataNotFoundError,
+    ImageShapeError,
     IncompleteSetError,
     NonFiniteDataError,
     UnsafeFileError,
@@ -54,7 +55,8 @@ __all__ = [
     "DIGITS_STD", "IMAGENET_MEAN", "IMAGENET_STD", "DatasetLoader", "ImageDataset", "canonical_split",
     "default_image_size", "default_test_resize", "get_classes", "list_datasets", "load_dataset",
     "normalization", "DC_NORMALIZATION", "FORMATS", "SPACES", "DistilledSet",
-    "canonical_dataset_name", "load_distilled", "save_distilled", "CorruptFileError", "CorruptImageError", "DataError",
-    "DataNotFoundError", "IncompleteSetError", "NonFiniteDataError", "UnsafeFileError", "cache_dir", "data_roots", "denormalize", "normalize",
+    "canonical_dataset_name", "load_distilled", "save_distilled", "CorruptFileError", "CorruptImageError",
+    "DataError", "DataNotFoundError", "ImageShapeError", "IncompleteSetError", "NonFiniteDataError",
+    "UnsafeFileError", "cache_dir", "data_roots", "denormalize", "normalize",
     "prepare_test_set", "restricted_pickle_load", "safe_torch_load", "ZCA", "fit_zca",
 ]

@@ -34,3 +34,7 @@ class IncompleteSetError(DataError):
 class NonFiniteDataError(DataError):
     """Pixels, stored label logits or a learned lr hold NaN or infinity: training would diverge or
     score chance accuracy. The message says which tensor and how many values."""
+
+
+class ImageShapeError(DataError):
+    """A set's images do not have the shape (channels, height, width) of the test images."""
