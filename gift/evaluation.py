@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -180,21 +179,6 @@ def check_image_shape(distilled, test) -> None:
         )
 
 
-def _lookup(store: ResultsStore, spec: dict, run_missing: bool) -> dict | None:
-    """The stored record, or None. A bad record (unreadable, or not the run asked for) is an error
-    naming its file when training is allowed; when it is not, it is reported as a warning and the
-    run counts as not computed, so one damaged file does not fail a whole chapter."""
-    from .results import BadRecordError
-
-    try:
-        return store.get("eval", spec)
-    except BadRecordError as err:
-        if run_missing:
-            raise
-        warnings.warn(f"not computed: {err}", stacklevel=3)
-        raise NotComputed(store.key(spec), spec) from None
-
-
 def evaluate(
     distilled,
     test,
@@ -259,7 +243,9 @@ def evaluate(
             result, prov = run_seed()
             runs.append({**result, "provenance": prov})
         else:
-            record = _lookup(store, spec, run_missing)
+            # a bad record is an error naming its file when training is allowed; when it is not, a
+            # warning naming the file, and the run is "not computed" (one file cannot fail a chapter)
+            record = store.get("eval", spec, on_bad="raise" if run_missing else "missing")
             if record is None:
                 if not run_missing:
                     raise NotComputed(store.key(spec), spec)

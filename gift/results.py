@@ -93,10 +93,23 @@ class ResultsStore:
             raise ValueError(f"result kind must be alphanumeric (with - or _), got {kind!r}")
         return self.root / kind / f"{self.key(spec)}.json"
 
-    def get(self, kind: str, spec: dict[str, Any]) -> dict[str, Any] | None:
+    def get(self, kind: str, spec: dict[str, Any], *, on_bad: str = "raise") -> dict[str, Any] | None:
         """The record stored for ``spec``, or None. The record is verified, not trusted: a file that
         is not valid JSON, not a record, or whose key/spec is not the one asked for (e.g. copied
-        under another name) raises :class:`BadRecordError` naming the file."""
+        under another name) raises :class:`BadRecordError` naming the file; with
+        ``on_bad="missing"`` (rendering without training) it is a warning naming the file instead,
+        and the run counts as not stored."""
+        if on_bad not in ("raise", "missing"):
+            raise ValueError(f"on_bad must be 'raise' or 'missing', got {on_bad!r}")
+        try:
+            return self._get_verified(kind, spec)
+        except BadRecordError as err:
+            if on_bad == "raise":
+                raise
+            warnings.warn(f"not computed: {err}", stacklevel=2)
+            return None
+
+    def _get_verified(self, kind: str, spec: dict[str, Any]) -> dict[str, Any] | None:
         path = self.path(kind, spec)
         if not path.exists():
             return None
