@@ -171,7 +171,7 @@ def test_cli_reports_bad_input_clearly(tmp_path, distilled, capsys):
     assert "unknown loss 'cosinus'" in capsys.readouterr().err
     assert main(["eval", str(tmp_path / "nothing-here"), "--no-progress"]) == 2
     # --dataset that contradicts the set's own metadata (both have 10 classes) is refused before any data loads
-    assert main(["eval", str(folder), "--dataset", "cifar10", "--epochs", "1", "--no-progress"]) == 2
+    assert main(["eval", str(folder), "--dataset", "cifar10", "--epochs", "1", "--num-checkpoints", "1", "--no-progress"]) == 2
     assert "for dataset 'digits' but dataset='cifar10' was given" in capsys.readouterr().err
 
 
@@ -261,7 +261,9 @@ def test_interrupted_teacher_training_resumes_to_the_same_weights(tmp_path, digi
     assert ckpt.exists()
     monkeypatch.setattr(teachers, "progress", real_progress)
     resumed, meta = train_teacher(cfg, train, test, device="cpu", show_progress=False, checkpoint=ckpt)
-    assert not ckpt.exists() and len(meta["train_loss"]) == 3
+    assert ckpt.exists() and len(meta["train_loss"]) == 3  # kept until the teacher is saved
+    save_teacher(resumed, meta, tmp_path / "t.pt")
+    assert not ckpt.exists()
     for (name, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(a, b), name
     other = TeacherConfig(dataset="digits", model="convnet3", model_kwargs={"width": 8}, epochs=4, precision="fp32")
