@@ -78,6 +78,7 @@ def tiny_profile():
     )
 
 
+@pytest.mark.slow
 def test_class_incremental_runs_are_stored_and_shared_between_schedules(tmp_path):
     ex = Experiment(tiny_profile(), results_dir=tmp_path, show_progress=False, device="cpu")
     data = ex.distilled("rded", 1)

@@ -213,6 +213,7 @@ def digits_zca(digits):
     return fit_zca(digits[0], eps=0.1, cache=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lazy", [False, True], ids=["fitted", "function"])
 def test_zca_space_set_accepts_a_fitted_zca_or_a_function_returning_one(digits, distilled, digits_zca, lazy):
     """DATM-style sets: the test images are whitened with ZCA fitted on the real training images."""
@@ -228,6 +229,7 @@ def test_zca_space_set_accepts_a_fitted_zca_or_a_function_returning_one(digits, 
         evaluate(whitened, test, cfg, device="cpu", show_progress=False)
 
 
+@pytest.mark.slow
 def test_interrupted_teacher_training_resumes_to_the_same_weights(tmp_path, digits, monkeypatch):
     """A teacher job killed mid-way resumes from its per-epoch checkpoint and ends bit-identical."""
     import gift.teachers as teachers
