@@ -13,7 +13,6 @@ from gift.data import DistilledSet, ImageDataset
 from gift.companion import Experiment, get_profile
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_split_is_a_seeded_partition_in_arrival_order():
