@@ -199,8 +199,8 @@ class Checklist:
                                          self.ev(m, loss=OWN_LOSS[m], **student)))
         short = any(self.ex.profile.short_budget.get(s.get("model")) for s in self.ex.profile.students.values() if s)
         return Claim("GIFT improves cross-architecture results", "06_generalization", comps, short_budget=short,
-                     note="ConvNet-3 data, larger students; " + (
-                         "their runs are shorter than the paper's (see the Protocol page)" if short else ""))
+                     note="ConvNet-3 data, larger students" + (
+                         "; their runs are shorter than the paper's (see the Protocol page)" if short else ""))
 
     def continual(self) -> Claim:
         """Section 5.5: every trained step of the GDumb-style class-incremental schedule on RDED IPC 10."""
