@@ -6,6 +6,7 @@
     python tools/execute_notebooks.py --profile companion 02 05_kd   # some chapters (stem or prefix)
     python tools/execute_notebooks.py --refresh-markdown book        # prose-only update, no execution
     python tools/execute_notebooks.py --list
+    python tools/execute_notebooks.py --profile paper --dry-run 02   # paper code paths, toy size -> _build/dry-run/
 
 For each source notebooks/NN_name.py (py:percent; files starting with "_" are helpers, not chapters):
 jupytext reads it, papermill runs it with kernel python3 and injects ``profile=<profile>`` after the
@@ -274,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cell-timeout", type=float, default=None,
                     help="limit per cell in seconds (default: --timeout)")
     ap.add_argument("--log-output", action="store_true", help="stream cell outputs to the terminal")
+    ap.add_argument("--dry-run", action="store_true",
+                    help="run the profile's code paths at toy size (gift.dryrun, GIFT_DRY_RUN=<profile>) into "
+                         "_build/dry-run/ (the data it needs must be present or downloadable)")
     ap.add_argument("--refresh-markdown", metavar="DIR", choices=("book", "tests/notebooks"),
                     help="update prose of executed notebooks in DIR without executing")
     ap.add_argument("--fold-injected", metavar="DIR", choices=("book", "tests/notebooks"),
@@ -311,7 +315,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{src.stem:<32} {result}")
         return 1 if bad else 0
 
-    out_dir = (args.output_dir or DEFAULT_OUTPUT[args.profile]).resolve()
+    if args.dry_run:
+        os.environ["GIFT_DRY_RUN"] = args.profile  # inherited by papermill's kernels
+    default_out = ROOT / "_build" / "dry-run" if args.dry_run else DEFAULT_OUTPUT[args.profile]
+    out_dir = (args.output_dir or default_out).resolve()
     cell_timeout = args.cell_timeout or args.timeout
     where = out_dir.relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir
     print(f"executing {len(chapters)} notebook(s), profile={args.profile}, into {where}/, "
