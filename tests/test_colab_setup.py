@@ -110,3 +110,13 @@ def test_on_colab_detection(monkeypatch):
     assert not colab.on_colab()
     monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab_20250101")
     assert colab.on_colab()
+
+
+def test_results_store_rule(monkeypatch, tmp_path):
+    from gift.results import default_results_dir
+
+    monkeypatch.setenv("GIFT_RESULTS_DIR", str(tmp_path / "drive"))
+    assert default_results_dir() == tmp_path / "drive"
+    monkeypatch.delenv("GIFT_RESULTS_DIR")
+    assert default_results_dir() == ROOT / "results"  # running from a checkout
+    # an installed copy (no pyproject.toml beside the package): ./results, see tests/test_colab_user.py
