@@ -8,7 +8,7 @@ generator's device and moved to the images' device; a generator on the images' d
 those small copies. Reusing one generator state on two batches of equal size gives both the same
 ops and parameters ("siamese" augmentation).
 
-Two strategies (PROTOCOL A.5, F, H):
+Two strategies:
 
 * ``"dsa"`` — GIFT's evaluation: flip -> brightness -> saturation -> contrast -> one of
   {crop, scale, rotate} (one choice per batch) -> cutout; ``align_corners=False``.
@@ -324,7 +324,7 @@ def list_augmentations() -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# RDED's RandomFactorResizedCrop, batched (PROTOCOL A.5)
+# RDED's RandomFactorResizedCrop, batched
 # --------------------------------------------------------------------------------------------
 
 

@@ -208,3 +208,35 @@ def run_class_incremental(ex, data, config: EvalConfig, split: ClassIncrementalS
         result = None if trivial else evaluate_step(ex, parent, seen, config, teacher=teacher, test=test)
         out.append(StepResult(k, split.steps[k - 1], seen, num_images, num_test, result, trivial))
     return out
+
+
+def step_summary(step: StepResult) -> dict:
+    """A step as plain data (what a chapter records, so a clone without the images shows it)."""
+    runs = [] if step.result is None else [
+        {"seed": r["seed"], "best": r["best"], "final": r["final"], "provenance": r.get("provenance", {})}
+        for r in step.result.runs]
+    return {"step": step.step, "new_classes": list(step.new_classes), "seen": list(step.seen),
+            "num_images": step.num_images, "num_test": step.num_test, "trivial": step.trivial,
+            "computed": step.trivial or step.result is not None, "runs": runs}
+
+
+def continual_summaries(ex, method: str, ipc: int, losses: Sequence[str], schedules: Sequence[int], *,
+                        seed: int = 0, **overrides) -> dict | None:
+    """Every step of every schedule with each loss, as :func:`step_summary` dicts keyed
+    ``"<loss>|<steps>"``, through ``ex.measurement`` (recorded once every step is computed)."""
+
+    def compute() -> dict:
+        data, teacher = ex.distilled(method, ipc), ex.teacher()
+        out = {}
+        for loss in losses:
+            config = ex.config(method, loss=loss, **overrides)
+            for n in schedules:
+                split = class_incremental_split(ex.num_classes, n, seed=seed)
+                out[f"{loss}|{n}"] = [step_summary(s) for s in run_class_incremental(ex, data, config, split,
+                                                                                     teacher=teacher)]
+        return out
+
+    spec = {"method": method, "ipc": ipc, "losses": list(losses), "schedules": list(schedules), "seed": seed,
+            "config": {k: v for k, v in ex.config(method, **overrides).to_dict().items() if k != "loss"}}
+    return ex.measurement("class-incremental steps", spec, compute,
+                          complete=lambda out: all(s["computed"] for steps in out.values() for s in steps))

@@ -1,6 +1,6 @@
 """Dry runs: a profile's code paths at toy size, to check a long profile (``paper``) on a CPU.
 
-``dry_run_profile("paper")`` is a copy of the ``paper`` :class:`~gift.experiments.Profile` with the
+``dry_run_profile("paper")`` is a copy of the ``paper`` :class:`~gift.companion.profiles.Profile` with the
 same name, dataset, model, methods, students, loss grids and precision rule (so every chapter takes
 its ``paper`` branches and settings), with only sizes shrunk — 4 training epochs (the fewest with
 the protocol's 4 checkpoints), 1 seed, IPC 1 and 10, a 1-epoch teacher named by its recipe, 2 SRe2L
@@ -10,7 +10,7 @@ description and deviations (printed by every chapter).
 
 It is active only where asked for: ``with dry_run("paper"):`` in a process, or ``GIFT_DRY_RUN=paper``
 in the environment of a notebook kernel (papermill, nbclient), where ``import gift`` swaps it in.
-Without that, ``paper`` is exactly the profile defined in gift/experiments.py.
+Without that, ``paper`` is exactly the profile defined in gift/companion/profiles.py.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ DISTILL_OPTIONS = {"sre2l": {"iterations": 2}, "rded": {"mipc": 10, "num_crop": 
 
 def dry_run_profile(base: str = "paper"):
     """The toy-size copy of profile ``base`` (see the module docstring); not registered."""
-    from .experiments import get_profile
+    from .companion.profiles import get_profile
 
     p = _ORIGINALS.get(base) or get_profile(base)
     options = {m: {**p.distill_options.get(m, {}), **DISTILL_OPTIONS.get(m, {})} for m in p.methods}
@@ -51,7 +51,7 @@ _ORIGINALS: dict = {}
 
 def activate(base: str = "paper") -> None:
     """Make profile ``base`` its dry-run copy in this process (until :func:`deactivate`)."""
-    from .experiments import PROFILES
+    from .companion.profiles import PROFILES
 
     if base not in _ORIGINALS:
         dry = dry_run_profile(base)
@@ -60,7 +60,7 @@ def activate(base: str = "paper") -> None:
 
 
 def deactivate(base: str = "paper") -> None:
-    from .experiments import PROFILES
+    from .companion.profiles import PROFILES
 
     if base in _ORIGINALS:
         PROFILES._items[base] = _ORIGINALS.pop(base)

@@ -69,7 +69,7 @@ class NotComputed(LookupError):
 
 
 def num_images(distilled) -> int:
-    """Size of a set; lazy sets (``gift.experiments.LazySet``) know it without loading pixels."""
+    """Size of a set; lazy sets (``gift.companion.LazySet``) know it without loading pixels."""
     n = getattr(distilled, "num_images", None)
     return int(n) if n is not None else len(distilled.labels)
 
@@ -103,6 +103,13 @@ def teacher_identity(teacher: nn.Module | None) -> dict | None:
         return {"id": meta["id"]}
     state = [v for _, v in sorted(teacher.state_dict().items())]
     return {"content": tensor_fingerprint(*state)}
+
+
+def test_size(test) -> int:
+    """Images in the test set: a loaded set counts its labels; a stored description
+    (``gift.companion.experiment.TestSetRecord``) knows its size without the images."""
+    labels = getattr(test, "labels", None)
+    return int(len(labels)) if labels is not None else int(test.size)
 
 
 def make_train_tensors(distilled, mean, std) -> TrainTensors:
@@ -193,7 +200,7 @@ def evaluate(
         "config": {k: v for k, v in config.to_dict().items() if k != "seeds"},
         "data": data_id,
         "teacher": t_id,
-        "test": {"dataset": test.name, "split": test.split, "size": int(len(test.labels))},
+        "test": {"dataset": test.name, "split": test.split, "size": test_size(test)},
     }
     train_tensors = test_tensors = None
     runs: list[dict] = []

@@ -8,7 +8,7 @@ frozen teacher on the same augmented batch, or the stored soft labels of a disti
 All arithmetic is done in at least float32, because bf16 softmax/normalise loses too much to
 compare runs; float64 inputs stay float64, so the formulas can be checked to ~1e-12.
 
-Formulas follow docs/PROTOCOL.md sections A.2, A.3 and G (read from the authors' code).
+Formulas follow the authors' evaluation code and, for the KD baselines, the reference implementations (cls_KD, mdistiller).
 """
 from __future__ import annotations
 
@@ -371,7 +371,7 @@ def _register(name: str):
 
 def get_loss(name: str, **hparams: Any) -> LabelLoss:
     """Build a loss by name, e.g. ``get_loss("kl", T=4)``. Unknown names/keywords raise ValueError."""
-    name = _ALIASES.get(name, name)
+    name = LOSSES.canonical(name)
     if name not in LOSSES:  # own message: the registry's generic one would say "losss"
         raise ValueError(f"unknown loss {name!r}; valid losses are: {', '.join(list_losses())}")
     return LOSSES.get(name)(**hparams)
@@ -382,7 +382,7 @@ def list_losses() -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------
-# Losses of the GIFT authors' benchmark (PROTOCOL.md A.2)
+# Losses of the GIFT authors' benchmark
 # ------------------------------------------------------------------------------------------------
 @_register("ce")
 class CELoss(LabelLoss):
@@ -539,7 +539,7 @@ def gift_loss(
 
 
 # ------------------------------------------------------------------------------------------------
-# KD baselines of the paper's Table 3 (PROTOCOL.md section G). Defaults: the CIFAR-100 configs of
+# KD baselines of the paper's Table 3. Defaults: the CIFAR-100 configs of
 # the reference code, since distilled data are small images trained for many epochs.
 # ------------------------------------------------------------------------------------------------
 @_register("kd")
@@ -638,3 +638,8 @@ class NKDLoss(LabelLoss):
         nt_s = _log_non_target(s / self.T, mask)
         non_target = -self.gamma * self.T**2 * (p_nt_t * nt_s).sum(dim=1).mean()
         return F.cross_entropy(s, y) + target_term + non_target
+
+
+# the authors' spellings, registered once every loss is (the registry resolves them)
+for _alias, _target in _ALIASES.items():
+    LOSSES.alias(_alias, _target)

@@ -1,4 +1,4 @@
-"""Student and teacher architectures, looked up by name (PROTOCOL B).
+"""Student and teacher architectures, looked up by name.
 
 ``get_model("convnet3", num_classes=10)`` builds a fresh, randomly initialised network and tags it
 with ``model.gift_meta`` (name, classes, input size, channels and every architecture option,
@@ -23,7 +23,7 @@ from gift.registry import Registry
 MODELS: Registry[Callable[..., nn.Module]] = Registry("model")
 
 # --------------------------------------------------------------------------------------------
-# ConvNet (PROTOCOL B.1)
+# ConvNet
 # --------------------------------------------------------------------------------------------
 
 class ChannelsFirstGroupNorm(nn.GroupNorm):
@@ -116,7 +116,7 @@ def _convnet_builder(depth: int) -> Callable[..., nn.Module]:
             raise ValueError(f"norm 'group' uses 4 groups, so width must be a multiple of 4 (got {width})")
         return ConvNet(num_classes, image_size, in_channels, depth, width, norm)
 
-    build.__doc__ = (f"ConvNet of depth {depth} (PROTOCOL B.1). ``width`` channels per conv (128); "
+    build.__doc__ = (f"ConvNet of depth {depth}. ``width`` channels per conv (128); "
                      f"``norm`` in {list(_NORMS)} ('batch' for GIFT, 'instance' for MTT/DATM).")
     return build
 
@@ -125,7 +125,7 @@ for _depth in (3, 4, 5, 6):
     MODELS.register(f"convnet{_depth}")(_convnet_builder(_depth))
 
 # --------------------------------------------------------------------------------------------
-# torchvision ResNets with a CIFAR stem (PROTOCOL B.2)
+# torchvision ResNets with a CIFAR stem
 # --------------------------------------------------------------------------------------------
 
 
@@ -168,7 +168,7 @@ def _modified_resnet(arch: str) -> Callable[..., nn.Module]:
 
     build.__doc__ = (
         f"torchvision ``{arch}`` with conv1 = Conv2d(3, 64, 3, stride 1, padding 1, bias False) and "
-        "maxpool = Identity (PROTOCOL B.2). As in the reference, a 1000-way fc is built and its "
+        "maxpool = Identity. As in the reference, a 1000-way fc is built and its "
         "first C rows are kept. The new conv1 keeps PyTorch's default Conv2d init, not "
         "torchvision's kaiming-normal, as in the reference.")
     return build
@@ -178,7 +178,7 @@ for _arch in ("resnet18", "resnet101"):
     MODELS.register(f"{_arch}_modified")(_modified_resnet(_arch))
 
 # --------------------------------------------------------------------------------------------
-# torchvision ImageNet models (PROTOCOL B.3)
+# torchvision ImageNet models
 # --------------------------------------------------------------------------------------------
 
 
@@ -190,7 +190,7 @@ def _torchvision_model(arch: str) -> Callable[..., nn.Module]:
         return _imagenet_model_with_sliced_head(arch, num_classes)
 
     build.__doc__ = (f"torchvision ``{arch}`` from scratch (``weights=None``); its 1000-way head is cut "
-                     "to the first C rows, as the reference does (PROTOCOL B.3).")
+                     "to the first C rows, as the reference does.")
     return build
 
 

@@ -1,4 +1,4 @@
-"""The evaluation protocol of the paper (Table 11) and of the authors' code (PROTOCOL.md A.4):
+"""The evaluation protocol of the paper (Table 11) and of the authors' code:
 configuration, batch-size rule, optimizers, learning-rate schedule and checkpoint epochs."""
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ class EvalConfig:
         # fail early, before any data is loaded, on an unknown name
         OPTIMIZERS.get(self.optimizer)
         AUGMENTATIONS.get(self.augment)
+        self.loss = LOSSES.canonical(self.loss)  # the authors' spellings (softce) name the same run
         self.loss_kwargs = canonical_kwargs(LOSSES.get(self.loss)(**self.loss_kwargs).defaults, self.loss_kwargs)
         options = model_options(self.model)
         unknown = sorted(set(self.model_kwargs) - set(options))
@@ -90,7 +91,7 @@ def canonical_kwargs(defaults: dict[str, Any], given: dict[str, Any]) -> dict[st
 
 
 def batch_size_rule(num_images: int) -> int:
-    """The authors' rule (PROTOCOL.md A.4): <=10 -> 10, <=500 -> 50, <=20000 -> 100, else 200."""
+    """The authors' rule: <=10 -> 10, <=500 -> 50, <=20000 -> 100, else 200."""
     if num_images <= 0:
         raise ValueError("the distilled set is empty: there is nothing to train on")
     if num_images <= 10:
@@ -178,7 +179,7 @@ def list_optimizers() -> list[str]:
     return OPTIMIZERS.names()
 
 
-# The authors' code trains transformers with a 10x smaller AdamW learning rate (PROTOCOL.md A.4:
+# The authors' code trains transformers with a 10x smaller AdamW learning rate (
 # model in {swin_v2_t, vit_b_16} -> lr 1e-4); every other model uses the optimizer's default.
 MODEL_DEFAULT_LR = {("adamw", "swin_v2_t"): 1e-4, ("adamw", "vit_b_16"): 1e-4}
 

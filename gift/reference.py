@@ -1,4 +1,4 @@
-"""The authors' evaluation loop, written plainly (PROTOCOL.md A.4-A.5): the baseline that
+"""The authors' evaluation loop, written plainly (the authors' evaluation code): the baseline that
 ``gift bench`` measures the engine against, and a second implementation the engine is tested
 against (``tests/test_reference.py``).
 
@@ -35,7 +35,7 @@ from .utils import progress
 
 __all__ = ["SampleDataset", "train_student_reference", "reference_test_accuracy", "CIFAR_MEAN", "CIFAR_STD"]
 
-CIFAR_MEAN = (0.4914, 0.4822, 0.4465)  # the authors' CIFAR constants (PROTOCOL.md A.5)
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)  # the authors' CIFAR constants
 CIFAR_STD = (0.2023, 0.1994, 0.2010)
 
 

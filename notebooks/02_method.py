@@ -236,6 +236,56 @@ for g in (0.0, 0.05, 1 / 11, 0.1, 0.2, 0.5, 1.0):
     )
 
 # %% [markdown]
+# ## Explore the refinement
+#
+# Move $\gamma$ and $\alpha$ to see the refined label of sample 6 (the one the teacher gets wrong)
+# turn from the teacher's logits towards the smoothed hard label, and how the GIFT loss of a student
+# that copies the teacher changes. The sliders need a running kernel (Jupyter, Colab); the figure
+# below them is the same view at the paper's $\gamma = \alpha = 0.1$.
+
+# %%
+from IPython.display import display as show  # noqa: E402
+
+from gift.companion.widgets import draw_refinement, refinement_explorer  # noqa: E402
+
+show(refinement_explorer(teacher[6], int(labels[6]), teacher[6]))
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Sample 6 of the synthetic batch at the paper's gamma = alpha = 0.1: the teacher's normalised logits, the smoothed hard label and the refined label, with the GIFT loss of a student that outputs the teacher's logits.", "name": "fig-method-explorer"}}
+fig, ax = plt.subplots(figsize=(7, 3))
+draw_refinement(ax, teacher[6], int(labels[6]), teacher[6])
+plt.show()
+
+# %% [markdown]
+# ## One GIFT training step
+#
+# The whole method as code: a batch of distilled images is augmented once (DSA), the frozen teacher
+# labels the augmented view, and the student is trained on the cosine loss against the refined
+# label. The authors' KL loss, which GIFT replaces for RDED and SRe2L, is computed on the same
+# logits for comparison. Here the student and the teacher are untrained ConvNets and the images are
+# noise, so only the mechanics are shown; `gift.engine` runs exactly this step for every result of
+# the book.
+
+# %%
+from gift import get_loss, get_model  # noqa: E402
+from gift.augment import get_augmentation  # noqa: E402
+
+student, frozen_teacher = get_model("convnet3", 10, 32, width=16), get_model("convnet3", 10, 32, width=16).eval()
+opt = torch.optim.AdamW(student.parameters(), lr=1e-3, weight_decay=1e-4)
+dsa, gen = get_augmentation("dsa"), torch.Generator().manual_seed(seed)
+x, y = torch.randn(50, 3, 32, 32, generator=gen), torch.arange(50) % 10  # distilled images, their classes
+
+view = dsa(x, gen)                              # one augmented view of the batch
+with torch.no_grad():
+    t = frozen_teacher(view)                    # the teacher relabels that view
+z = student(view)
+loss = gift_loss(z, t, y)                       # 1 - cos(z, gamma n(smoothed y) + (1 - gamma) n(t))
+kl = get_loss("kl")(z, t, y)                    # the authors' KL (T = 20, no T^2), for comparison
+opt.zero_grad()
+loss.backward()
+opt.step()
+print(f"GIFT loss {loss.item():.4f}, authors' KL on the same logits {kl.item():.6f}")
+
+# %% [markdown]
 # ## On real teacher outputs
 #
 # Now the real thing: the profile's trained teacher labels the profile's RDED set at IPC 10
@@ -254,36 +304,27 @@ import math
 
 from IPython.display import Markdown, display
 
-from gift.augment import get_augmentation
-from gift.evaluation import NotComputed, make_train_tensors
-from gift.experiments import Experiment, describe_profile, fmt, provenance_summary, run_plan
+from gift.companion import Experiment, describe_profile, fmt, markdown_table, provenance_summary, run_plan
+from gift.stats import compare, format_p
+from gift.companion.refinement import READINGS as LABEL_READINGS, refinement_statistics
+from gift.evaluation import make_train_tensors
 
 ex = Experiment(profile, run_missing=run_missing, show_progress=False)
 display(Markdown(describe_profile(profile)))
-try:
+
+
+def measure() -> dict:
     rded = ex.distilled("rded", 10)
     rded = rded.materialize() if hasattr(rded, "materialize") else rded  # a recorded set is lazy
-    real_teacher = ex.teacher()
-except NotComputed as err:
-    rded = real_teacher = None
-    print(f"the RDED IPC-10 set or the teacher of this profile is not available ({err}); the real-teacher "
-          "statistics are skipped")
-
-real = None
-if rded is not None:
     tensors = make_train_tensors(rded, ex.test.mean, ex.test.std)  # the engine's own preprocessing
-    n_classes = tensors.num_classes
-    dsa = get_augmentation("dsa")
-    aug_gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        views = [tensors.images] + [dsa(tensors.images, aug_gen) for _ in range(cfg["n_views"])]
-        logits = [real_teacher(v.to(next(real_teacher.parameters()).device)).float().cpu() for v in views]
-    real = {
-        "stored images": (logits[0], tensors.labels),
-        f"augmented views ({cfg['n_views']} per image)": (torch.cat(logits[1:]), tensors.labels.repeat(cfg["n_views"])),
-    }
-    print(f"{len(tensors.labels)} distilled images, {n_classes} classes; teacher test accuracy "
-          f"{ex.teacher_accuracy():.2f}%")
+    return refinement_statistics(ex.teacher(), tensors.images, tensors.labels, tensors.num_classes,
+                                 n_views=cfg["n_views"], seed=seed)
+
+
+real = ex.measurement("real-teacher refinement statistics", {"set": "rded", "ipc": 10, "n_views": cfg["n_views"],
+                                                             "seed": seed, "version": 1}, measure)
+if real is not None:
+    print(f"{real['num_images']} distilled images; teacher test accuracy {ex.teacher_accuracy():.2f}%")
 
 
 # %% [markdown]
@@ -301,82 +342,37 @@ if rded is not None:
 # the mean angles between the refined label and the teacher logits or the smoothed hard label.
 
 # %%
-VARIANTS = {
-    "paper (gamma=0.1, logits)": {"convention": "paper"},
-    "code (+0.1, logits)": {"convention": "official"},
-    "paper, probabilities": {"convention": "paper", "soft": "probs"},
-    "paper, PyTorch smoothing": {"convention": "paper", "smoothing": "pytorch"},
-}
-
-
-def refine_real(t, y, **kw):
-    return refine_labels(t, y, n_classes, alpha=0.1, gamma=0.1, **kw)
-
-
-def margin(t, y):
-    """(t_max - t_y) / ||t||: how far the teacher's top class is ahead of the true class, relative to its norm."""
-    return (t.max(dim=1).values - t.gather(1, y.view(-1, 1)).squeeze(1)) / t.norm(dim=1)
-
-
-stats = {}
 if real is not None:
-    for where, (t, y) in real.items():
-        wrong = t.argmax(dim=1) != y
-        for name, kw in VARIANTS.items():
-            r = refine_real(t, y, **kw)
-            changed = r.argmax(dim=1) != t.argmax(dim=1)
-            fixed = wrong & (r.argmax(dim=1) == y)
-            smooth = refine_labels(t, y, n_classes, alpha=0.1, gamma=1.0, convention="paper",
-                                   smoothing=kw.get("smoothing", "gift"))
-            soft = F.softmax(t, dim=1) if kw.get("soft") == "probs" else t
-            stats[(where, name)] = {
-                "wrong": 100 * wrong.float().mean().item(),
-                "changed": 100 * changed.float().mean().item(),
-                "fixed": 100 * (fixed.sum() / wrong.sum()).item() if wrong.any() else float("nan"),
-                "to_teacher": angles(r, soft).item(),
-                "to_smooth": angles(r, smooth).item(),
-                "teacher_to_smooth": angles(soft, smooth).item(),
-            }
-    wheres = list(real)
-    lines = [f"- teacher wrong on the {w}: {stats[(w, 'paper (gamma=0.1, logits)')]['wrong']:.1f}% "
-             f"(angle between teacher logits and smoothed label {stats[(w, 'paper (gamma=0.1, logits)')]['teacher_to_smooth']:.1f}°)"
-             for w in wheres]
-    header = ["refinement at gamma = 0.1"] + [f"{c}, {w}" for w in wheres for c in ("top-1 changed", "errors fixed")]
-    header += ["angle to teacher", "angle to smoothed label"]
-    body = []
-    for name in VARIANTS:
-        row = [name] + ["—" if math.isnan(stats[(w, name)][k]) else f"{stats[(w, name)][k]:.1f}%"
-                        for w in wheres for k in ("changed", "fixed")]
-        row += [f"{stats[(wheres[1], name)]['to_teacher']:.2f}°", f"{stats[(wheres[1], name)]['to_smooth']:.2f}°"]
-        body.append(row)
-    table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in body]
-    display(Markdown("\n".join(lines) + "\n\nAngles on the augmented views (degrees; for the probability reading they "
-                     "are measured to the teacher's softmax).\n\n" + "\n".join(table)))
+    stat = lambda where, name: real["stats"][f"{where}|{name}"]  # noqa: E731
+    wheres, first = real["sources"], next(iter(LABEL_READINGS))
+    lines = [f"- teacher wrong on the {w}: {stat(w, first)['wrong']:.1f}% (angle between teacher logits and "
+             f"smoothed label {stat(w, first)['teacher_to_smooth']:.1f}°)" for w in wheres]
+    body = [[name] + ["—" if math.isnan(stat(w, name)[k]) else f"{stat(w, name)[k]:.1f}%"
+                      for w in wheres for k in ("changed", "fixed")]
+            + [f"{stat(wheres[1], name)['to_teacher']:.2f}°", f"{stat(wheres[1], name)['to_smooth']:.2f}°"]
+            for name in LABEL_READINGS]
+    header = (["refinement at gamma = 0.1"] + [f"{c}, {w}" for w in wheres for c in ("top-1 changed", "errors fixed")]
+              + ["angle to teacher", "angle to smoothed label"])
+    display(Markdown("\n".join(lines) + "\n\nAngles on the augmented views (degrees; for the probability reading "
+                     "they are measured to the teacher's softmax).\n\n" + markdown_table(header, body)))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the teacher's relative margin (t_max - t_y)/||t|| on the augmented views it labels wrongly; the refinement at gamma = 0.1 fixes exactly the errors left of the dashed (paper) or dotted (code) line. Right: mean angle between the refined label and the teacher logits for each reading of the refinement, on the augmented views. The profile's teacher on its RDED IPC-10 set.", "name": "fig-method-real-teacher"}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [1.2, 1]})
 if real is not None:
-    t_aug, y_aug = real[wheres[1]]
-    wrong = t_aug.argmax(dim=1) != y_aug
-    m = margin(t_aug, y_aug)[wrong]
-    smooth_unit = refine_labels(t_aug[:1], y_aug[:1], n_classes, gamma=1.0, convention="paper")[0]
-    kappa = (smooth_unit[y_aug[0]] - smooth_unit[(y_aug[0] + 1) % n_classes]).item()
     ax = axes[0]
-    if len(m):
-        ax.hist(m.numpy(), bins=40, color="tab:red", alpha=0.7)
-    ax.axvline(0.1 / 0.9 * kappa, color="black", linestyle="--", label="paper threshold")
-    ax.axvline(0.1 * kappa, color="black", linestyle=":", label="code threshold")
+    if real["wrong_margins"]:
+        ax.hist(real["wrong_margins"], bins=40, color="tab:red", alpha=0.7)
+    ax.axvline(0.1 / 0.9 * real["kappa"], color="black", linestyle="--", label="paper threshold")
+    ax.axvline(0.1 * real["kappa"], color="black", linestyle=":", label="code threshold")
     ax.set_xlabel("relative margin of the wrong top class")
     ax.set_ylabel("augmented views")
-    ax.set_title(f"teacher errors ({int(wrong.sum())} of {len(y_aug)} views)")
+    ax.set_title(f"teacher errors ({len(real['wrong_margins'])} of {real['views']} views)")
     ax.legend(fontsize=8)
     ax = axes[1]
-    names = list(VARIANTS)
-    ax.barh(range(len(names)), [stats[(wheres[1], n)]["to_teacher"] for n in names], color="tab:blue")
-    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.barh(range(len(LABEL_READINGS)), [stat(real["sources"][1], n)["to_teacher"] for n in LABEL_READINGS], color="tab:blue")
+    ax.set_yticks(range(len(LABEL_READINGS)), list(LABEL_READINGS), fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("mean angle to the teacher (degrees)")
-    ax.grid(axis="x", alpha=0.3)
 else:
     for ax in axes:
         ax.text(0.5, 0.5, "not available", transform=ax.transAxes, ha="center", va="center", color="grey")
@@ -410,17 +406,12 @@ def best(r):
 base = readings["paper form (default)"]
 body = []
 for name, r in readings.items():
-    if r is None:
-        body.append([name, "not computed", "—"])
-    elif name == "paper form (default)" or base is None:
-        body.append([name, fmt(r), "—"])
-    else:
-        (a, sa), (b, sb) = best(r), best(base)
-        body.append([name, fmt(r), f"{a - b:+.2f} (seed noise {math.hypot(sa, sb):.2f})"])
-header = ["GIFT reading", "top-1 accuracy (%)", "difference to the paper form"]
-display(Markdown(f"**RDED, IPC 10, {profile} profile**: mean ± std over seeds of the best checkpoint.\n\n"
-                 + "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-                             + ["| " + " | ".join(r) + " |" for r in body])))
+    c = compare(name, r, base)
+    diff = "—" if name == "paper form (default)" or not c.available else f"{c.delta:+.2f} ({c.outcome}, p = {format_p(c.p_value)})"
+    body.append([name, fmt(r), diff])
+display(Markdown(f"**RDED, IPC 10, {profile} profile**: mean ± std over seeds of the best checkpoint; the "
+                 "difference is judged by the book's rule ({ref}`the-rule`).\n\n"
+                 + markdown_table(["GIFT reading", "top-1 accuracy (%)", "difference to the paper form"], body)))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Top-1 accuracy of students trained on the RDED IPC-10 set with four readings of GIFT (error bars: std over seeds; missing bars: not computed).", "name": "fig-method-readings"}}
 fig, ax = plt.subplots(figsize=(7, 3))
@@ -442,21 +433,9 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The real-teacher numbers and the four readings, rounded, in one plain table.
-
-# %%
-if real is not None:
-    for (where, name), st in stats.items():
-        if name in ("paper (gamma=0.1, logits)", "code (+0.1, logits)"):
-            print(f"{where[:14]:<14} {name:<26} wrong {st['wrong']:5.1f}  changed {st['changed']:5.1f}  "
-                  f"to teacher {st['to_teacher']:5.1f}  to smoothed {st['to_smooth']:5.1f}")
-for name, r in readings.items():
-    print(f"{name:<26} " + ("not computed" if r is None else f"{best(r)[0]:.1f}"))
-
-# %% [markdown]
 # What each run above ran (loss, student, optimizer, protocol numbers, checkpoints), exactly; the
 # regression tests check these lines, because the accuracies themselves differ in the last digits
-# between CPU models (see `gift.experiments.run_plan`).
+# between CPU models (see `gift.companion.run_plan`).
 
 # %% tags=["nbval-check-output", "hide-output"]
 for line in run_plan(readings):
@@ -480,8 +459,7 @@ print(f"profile {profile}: " + provenance_summary(list(readings.values())))
 # - Whether the refinement fixes a wrong teacher depends on the teacher's margin relative to the
 #   norm of its logit vector. The computed statements below say how often that happens with the
 #   profile's real teacher on a distilled set, and whether the differences between the readings of
-#   the method change the student's accuracy (a difference counts as real when it exceeds twice the
-#   combined seed std).
+#   the method change the student's accuracy (by the book's rule, {ref}`the-rule`).
 
 # %%
 d_teacher = angles(refined(0.1, "paper"), teacher) - angles(refined(0.1, "official"), teacher)
@@ -489,13 +467,13 @@ print(f"On these synthetic logits the paper's gamma=0.1 turns the label {d_teach
       "further away from the teacher than the code's +0.1 does.")
 verdict = []
 if real is not None:
-    v, p_, c_ = wheres[1], "paper (gamma=0.1, logits)", "code (+0.1, logits)"
-    st = stats[(v, p_)]
+    v, p_, c_ = real["sources"][1], "paper (gamma=0.1, logits)", "code (+0.1, logits)"
+    st = stat(v, p_)
     verdict.append(
         f"- Real teacher ({profile} profile, RDED IPC 10, augmented views): wrong on {st['wrong']:.1f}% of the views. "
         f"The paper's refinement changes the top-1 class of {st['changed']:.1f}% of the views and fixes "
-        f"{st['fixed']:.1f}% of the teacher's errors (the code's: {stats[(v, c_)]['changed']:.1f}% and "
-        f"{stats[(v, c_)]['fixed']:.1f}%). "
+        f"{st['fixed']:.1f}% of the teacher's errors (the code's: {stat(v, c_)['changed']:.1f}% and "
+        f"{stat(v, c_)['fixed']:.1f}%). "
         + ("" if math.isnan(st["fixed"]) else
            "So the refinement corrects few of the teacher's errors here: mostly it rotates the label slightly "
            "without changing its top class." if st["fixed"] < 10 else
@@ -505,8 +483,8 @@ if real is not None:
     )
     verdict.append(
         f"- On real logits the refined label is {st['to_teacher']:.2f}° from the teacher with the paper's form and "
-        f"{stats[(v, c_)]['to_teacher']:.2f}° with the code's; with probabilities instead of logits it is "
-        f"{stats[(v, 'paper, probabilities')]['to_teacher']:.2f}° from the teacher's softmax."
+        f"{stat(v, c_)['to_teacher']:.2f}° with the code's; with probabilities instead of logits it is "
+        f"{stat(v, 'paper, probabilities')['to_teacher']:.2f}° from the teacher's softmax."
     )
     closer = "teacher" if st["to_teacher"] < st["to_smooth"] else "smoothed hard label"
     verdict.append(
@@ -515,18 +493,7 @@ if real is not None:
     )
 else:
     verdict.append("- Real teacher outputs were not available in this run: no statement about trained models.")
-if base is None:
-    verdict.append("- Accuracy of the readings: the default run is not computed, so their effect is open.")
-else:
-    for name, r in readings.items():
-        if name == "paper form (default)":
-            continue
-        if r is None:
-            verdict.append(f"- {name}: not computed.")
-            continue
-        (a, sa), (b, sb) = best(r), best(base)
-        diff, noise = a - b, math.hypot(sa, sb)
-        word = ("no difference beyond seed noise" if abs(diff) <= 2 * noise else
-                "a real gain over the paper form" if diff > 0 else "a real loss against the paper form")
-        verdict.append(f"- {name}: {diff:+.2f} points (seed noise {noise:.2f}): {word}.")
+for name, r in readings.items():
+    if name != "paper form (default)":
+        verdict.append(f"- {compare(name, r, base).text()}")
 display(Markdown("\n".join(verdict)))

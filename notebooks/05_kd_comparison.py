@@ -68,16 +68,17 @@ seed = 0
 run_missing = True  # train runs missing from results/ (False: show them as "not computed")
 
 # %%
-import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
 from gift.evaluation import NotComputed
-from gift.experiments import Experiment, as_row, describe_profile, fmt, provenance_summary, run_plan
+from gift.companion import Experiment, as_row, describe_profile, fmt, markdown_table, provenance_summary, run_plan
 from gift.losses import get_loss
-from gift.paper import TEACHER_ACCURACY, paper_rows
+from gift.companion.checklist import Checklist
+from gift.companion.paper import TEACHER_ACCURACY, paper_rows
+from gift.companion.report import claim_report
 
 # Everything a profile changes, in one place: the IPC of the comparison (the paper's Table 3 has
 # IPC 10 on every dataset) and the sets it is made on (the smoke profile skips its 60-iteration
@@ -101,7 +102,7 @@ METHODS = tuple(m for m in cfg["methods"] if m in ex.profile.methods)
 PAPER_DATASET = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 dataset_name = PAPER_DATASET.get(ex.profile.dataset, ex.profile.dataset)
 
-KD_LOSSES = ("kd", "wsld", "dkd", "nkd")
+KD_LOSSES = ex.profile.kd_losses
 LOSSES = ("kl", *KD_LOSSES, "gift")  # kl: RDED's and SRe2L's own loss (reference row)
 TABLE3_NAME = {"kd": "KD", "wsld": "WSLD", "dkd": "DKD", "nkd": "NKD", "gift": "GIFT"}
 
@@ -111,7 +112,7 @@ TABLE3_NAME = {"kd": "KD", "wsld": "WSLD", "dkd": "DKD", "nkd": "NKD", "gift": "
 # The paper names the four KD methods but gives neither their formulas in the distilled-data setting
 # nor their hyperparameters (its Appendix C only describes them in one sentence each), and the
 # authors' code has no implementation of WSLD, DKD or NKD. We use the formulas of the reference
-# implementations (PROTOCOL.md section G) with their **CIFAR-100 configurations**, since distilled
+# implementations (cls_KD for WSLD and NKD, mdistiller for DKD) with their **CIFAR-100 configurations**, since distilled
 # sets are small images trained for many epochs. $p^T = \mathrm{softmax}(z/T)$, $y$ is the image's
 # hard label, and the teacher relabels every augmented batch, exactly as for GIFT.
 #
@@ -126,12 +127,9 @@ TABLE3_NAME = {"kd": "KD", "wsld": "WSLD", "dkd": "DKD", "nkd": "NKD", "gift": "
 #
 # The values below are read from the loss classes (`gift.losses`), so they are the ones the runs used.
 
-# %% mystnb={"markdown_format": "gfm"}
-lines = ["| loss | hyperparameters |", "|---|---|"]
-for name in LOSSES:
-    hp = get_loss(name).hparams()
-    lines.append(f"| `{name}` | " + ", ".join(f"{k} = {v}" for k, v in hp.items()) + " |")
-display(Markdown("\n".join(lines)))
+# %%
+display(Markdown(markdown_table(["loss", "hyperparameters"], [
+    [f"`{name}`", ", ".join(f"{k} = {v}" for k, v in get_loss(name).hparams().items())] for name in LOSSES])))
 dkd_warmup = get_loss("dkd").hparams()["warmup"]
 print(f"DKD's warm-up covers the first {dkd_warmup} of {ex.profile.epochs} training epochs in this profile "
       f"({100 * dkd_warmup / ex.profile.epochs:.0f}%; mdistiller trains 240 epochs on CIFAR-100).")
@@ -160,9 +158,9 @@ T3_TEACHER = {"CIFAR-100": ("CIFAR-100", "ConvNet-3"), "Tiny-ImageNet": ("Tiny-I
 
 
 def paper_value(loss: str, dataset: str, ipc: int = IPC) -> tuple[float, float] | None:
-    if loss == "kl":  # not in Table 3: RDED's own loss is Table 1's baseline row
-        rows = paper_rows(table=1, dataset=dataset, eval_model="ConvNet", distill_method="RDED", ipc=ipc,
-                          setting="baseline")
+    if loss == "kl":  # not in Table 3: RDED's own loss is the baseline row of Table 1 (Table 2 for ImageNet-1K)
+        rows = paper_rows(table=2 if dataset == "ImageNet-1K" else 1, dataset=dataset, eval_model="ConvNet",
+                          distill_method="RDED", ipc=ipc, setting="baseline")
     else:
         rows = paper_rows(table=3, dataset=dataset, distill_method="RDED", ipc=ipc, setting=TABLE3_NAME[loss])
     return (rows[0]["mean"], rows[0]["std"]) if len(rows) == 1 else None
@@ -172,26 +170,21 @@ def paper_text(loss: str, dataset: str) -> str:
     v = paper_value(loss, dataset)
     if v is None:
         return "—"
-    return f"{v[0]:.1f} ± {v[1]:.1f}" + (" (Table 1)" if loss == "kl" else "")
+    return f"{v[0]:.1f} ± {v[1]:.1f}" + ((" (Table 2)" if dataset == "ImageNet-1K" else " (Table 1)") if loss == "kl" else "")
 
 
 # %% [markdown]
 # ### Table 3: ours next to the paper's IPC-10 columns
 #
 # Ours: mean ± std over seeds of the best-checkpoint test accuracy. Paper: Table 3 at IPC 10 on RDED
-# sets with ConvNet students (its `kl` entries are the RDED baseline of Table 1, which Table 3 does not
-# repeat). The first row is the teacher's test accuracy.
+# sets with ConvNet students (its `kl` entries are the RDED baseline of Table 1, or Table 2 for
+# ImageNet-1K, which Table 3 does not repeat). The first row is the teacher's test accuracy.
 
-# %% mystnb={"markdown_format": "gfm"}
-head = ("| loss | " + " | ".join(f"ours: {m} ({dataset_name})" for m in METHODS) + " | "
-        + " | ".join(f"paper: RDED {d}" for d in T3_DATASETS) + " |")
-lines = [head, "|" + "---|" * (1 + len(METHODS) + len(T3_DATASETS))]
-lines.append("| teacher | " + " | ".join(teacher_acc for _ in METHODS) + " | "
-             + " | ".join(f"{TEACHER_ACCURACY[T3_TEACHER[d]]:.2f}" for d in T3_DATASETS) + " |")
-for L in LOSSES:
-    lines.append(f"| `{L}` | " + " | ".join(fmt(res[m, L]) for m in METHODS) + " | "
-                 + " | ".join(paper_text(L, d) for d in T3_DATASETS) + " |")
-display(Markdown("\n".join(lines)))
+# %%
+display(Markdown(markdown_table(
+    ["loss", *(f"ours: {m} ({dataset_name})" for m in METHODS), *(f"paper: RDED {d}" for d in T3_DATASETS)],
+    [["teacher", *(teacher_acc for _ in METHODS), *(f"{TEACHER_ACCURACY[T3_TEACHER[d]]:.2f}" for d in T3_DATASETS)]]
+    + [[f"`{L}`", *(fmt(res[m, L]) for m in METHODS), *(paper_text(L, d) for d in T3_DATASETS)] for L in LOSSES])))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: our test accuracy of each loss on the RDED and SRe2L sets at IPC 10 (mean and std over seeds; missing runs are left out). Right: each KD loss (and the native KL loss) minus GIFT, ours next to the paper's Table 3 at IPC 10; below zero means GIFT is better.", "name": "fig-kd-table3"}}
 colors = {"kl": "tab:gray", "kd": "tab:blue", "wsld": "tab:orange", "dkd": "tab:green", "nkd": "tab:purple",
@@ -239,18 +232,9 @@ kind = ("companion-profile runs read from the results store (results/)" if ex.pr
 print(f"{kind}: {provenance_summary(list(res.values()))}")
 
 # %% [markdown]
-# The same numbers, rounded, in one plain table.
-
-# %%
-print(f"{'loss':<6} " + " ".join(f"{m:>7}" for m in METHODS))
-for L in LOSSES:
-    vals = [as_row(res[m, L])["best"] for m in METHODS]
-    print(f"{L:<6} " + " ".join(f"{v:7.1f}" if not math.isnan(v) else f"{'n/a':>7}" for v in vals))
-
-# %% [markdown]
 # What each run above ran (loss, student, optimizer, protocol numbers, checkpoints), exactly; the
 # regression tests check these lines, because the accuracies themselves differ in the last digits
-# between CPU models (see `gift.experiments.run_plan`).
+# between CPU models (see `gift.companion.run_plan`).
 
 # %% tags=["nbval-check-output", "hide-output"]
 for line in run_plan(res):
@@ -259,62 +243,20 @@ for line in run_plan(res):
 # %% [markdown]
 # ## Verdict
 #
-# For each set, GIFT is compared with every KD loss: GIFT *wins* a comparison when its mean exceeds
-# the other loss's mean by more than the larger of the two seed standard deviations, *loses* when it
-# falls short by more than that, and *ties* otherwise. The paper's claim is checked the same way on
-# its own Table 3 (all datasets and IPCs, means only).
+# For each set, GIFT is compared with every KD loss by the book's one rule ({ref}`the-rule`), from
+# the same stored runs as the table above (`gift.companion.checklist`). The paper's claim is checked
+# on its own Table 3 by means only (it prints no seeds to test).
 
 # %%
-text = []
 paper_cols = sorted({(r["dataset"], r["ipc"]) for r in paper_rows(table=3)})
-paper_best = 0
-for d, ipc in paper_cols:
-    vals = {L: paper_value(L, d, ipc) for L in (*KD_LOSSES, "gift")}
-    if all(v is not None for v in vals.values()) and all(vals["gift"][0] > vals[L][0] for L in KD_LOSSES):
-        paper_best += 1
-text.append(f"- **Paper:** GIFT has the highest mean in {paper_best} of {len(paper_cols)} columns of Table 3.")
+paper_best = sum(
+    all(v is not None for v in vals.values()) and all(vals["gift"][0] > vals[L][0] for L in KD_LOSSES)
+    for vals in ({L: paper_value(L, d, ipc) for L in (*KD_LOSSES, "gift")} for d, ipc in paper_cols))
+claim = Checklist(ex, sets=METHODS, ipc=IPC).beats_kd()
+display(Markdown(claim_report(claim, paper=f"GIFT has the highest mean in {paper_best} of {len(paper_cols)} "
+                                            "columns of Table 3.")))
 
-for m in METHODS:
-    g = as_row(res[m, "gift"])
-    if math.isnan(g["best"]):
-        text.append(f"- **{m}, IPC {IPC}:** the GIFT run is not computed yet; no comparison.")
-        continue
-    outcome = {"wins": [], "ties": [], "loses": [], "not computed": []}
-    for L in KD_LOSSES:
-        o = as_row(res[m, L])
-        if math.isnan(o["best"]):
-            outcome["not computed"].append(L)
-            continue
-        d, s = g["best"] - o["best"], max(g["best_std"], o["best_std"])
-        outcome["wins" if d > s else "loses" if d < -s else "ties"].append(f"{L} ({d:+.2f})")
-    done = [L for L in KD_LOSSES if L not in outcome["not computed"]]
-    best_kd = max(done, key=lambda L: as_row(res[m, L])["best"]) if done else None
-    if not done:
-        text.append(f"- **{m}, IPC {IPC} ({dataset_name}):** GIFT reaches {fmt(res[m, 'gift'])}; no KD loss is "
-                    "computed yet, so there is no comparison.")
-        continue
-    line = (f"- **{m}, IPC {IPC} ({dataset_name}):** GIFT beats {len(outcome['wins'])} of {len(done)} KD losses "
-            f"beyond seed noise" + (f": {', '.join(outcome['wins'])}" if outcome["wins"] else "")
-            + (f"; ties with {', '.join(outcome['ties'])}" if outcome["ties"] else "")
-            + (f"; loses to {', '.join(outcome['loses'])}" if outcome["loses"] else "") + ".")
-    if best_kd is not None:
-        line += (f" The strongest KD loss here is `{best_kd}` ({fmt(res[m, best_kd])}); GIFT reaches "
-                 f"{fmt(res[m, 'gift'])}.")
-    if outcome["not computed"]:
-        line += f" Not computed yet: {', '.join(outcome['not computed'])}."
-    text.append(line)
-    kl = as_row(res[m, "kl"])
-    if not math.isnan(kl["best"]):
-        text.append(f"  The native KL loss reaches {fmt(res[m, 'kl'])}, "
-                    f"{g['best'] - kl['best']:+.2f} points from GIFT.")
-    if done and len(outcome["wins"]) == len(done) and not outcome["not computed"]:
-        text.append(f"  **Reproduced on {m}:** GIFT outperforms every KD loss.")
-    elif outcome["loses"]:
-        text.append(f"  **Not reproduced on {m}:** at least one KD loss is better than GIFT beyond noise.")
-    elif done:
-        text.append(f"  **Partly reproduced on {m}:** GIFT is never worse beyond noise, but not better than "
-                    "every KD loss by more than the seed spread.")
-text.append("- Caveats: the KD hyperparameters are the reference CIFAR-100 settings, not tuned for distilled "
-            "data (the paper does not say how it set them); only IPC 10 is run here, while Table 3 also has "
-            "IPC 50 and 100.")
-display(Markdown("\n".join(text)))
+# %% [markdown]
+# The KD hyperparameters are the reference CIFAR-100 settings, not tuned for distilled data (the
+# paper does not say how it set them); only IPC 10 is run here, while Table 3 also has IPC 50 and
+# 100.

@@ -79,7 +79,10 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from gift.evaluation import NotComputed
-from gift.experiments import OWN_LOSS, Experiment, as_row, describe_profile, fmt, provenance_summary, run_plan
+from gift.companion.anchors import ANCHORS
+from gift.companion.checklist import Checklist
+from gift.stats import Comparison, compare
+from gift.companion import OWN_LOSS, Experiment, as_row, describe_profile, fmt, markdown_table, provenance_summary, run_plan
 
 # Everything a profile changes, in one place. `methods`: the sets compared (None: all of the
 # profile's; the smoke profile skips its 60-iteration SRe2L sets to stay within the test budget).
@@ -148,6 +151,7 @@ if HAS_DATM:
     R["datm", 10, "hard"] = ex.evaluate("datm", 10, loss="ce", label_source="hard")
     instance = {"model_kwargs": {"norm": "instance"}, "teacher_norm": "instance"}
     R["random-in", 10, "own"] = ex.evaluate("random", 10, loss=OWN_LOSS["random"], **instance)
+    R["random-in", 10, "kl"] = ex.evaluate("random", 10, loss="kl", **instance)
     R["random-in", 10, "gift"] = ex.evaluate("random", 10, loss="gift", **instance)
 missing = [k for k, r in R.items() if r is None]
 print(f"{len(R) - len(missing)} of {len(R)} evaluations available")
@@ -160,13 +164,22 @@ def acc(m: str, ipc: int, s: str, which: str = "best") -> tuple[float, float]:
     return r[which], r[which + "_std"]
 
 
-def diff(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
-    """a - b, with the larger of the two seed stds as its noise level."""
-    return a[0] - b[0], max(a[1], b[1])
+def diff(a: tuple, b: tuple) -> Comparison:
+    """R[a] against R[b] by the book's one rule ({ref}`the-rule`): difference, 95% interval, outcome."""
+    return compare(f"{a} vs {b}", R.get(a), R.get(b))
 
 
-def cell(v: tuple[float, float]) -> str:
-    return "—" if math.isnan(v[0]) else f"{v[0]:+.2f}"
+def cell(c: Comparison) -> str:
+    return "—" if not c.available else f"{c.delta:+.2f} ({c.outcome})"
+
+
+def half_width(c: Comparison) -> float:
+    return (c.interval[1] - c.interval[0]) / 2 if c.available else 0.0
+
+
+# GIFT's gain against the matched baseline: KL with the same teacher (the baseline of RDED and
+# SRe2L); DATM and its instance-norm random subset against their stored-label / soft-CE loss
+BASE = {"random": "kl", "random-in": "kl", "rded": "own", "sre2l": "own", "datm": "own"}  # own = kl for rded, sre2l
 
 
 # %% [markdown]
@@ -178,22 +191,18 @@ def cell(v: tuple[float, float]) -> str:
 # (labels fixed once by an early-stopped expert, instance-norm ConvNet-3, 3000 epochs), for
 # orientation only.
 
-# %% mystnb={"markdown_format": "gfm"}
+# %%
 ROWS = [(m, ipc) for m in TEACHER_METHODS for ipc in IPCS] + ([("datm", 10), ("random-in", 10)] if HAS_DATM else [])
-# Qin et al. (2024), README of their repository: random CIFAR-10 images with expert soft labels,
-# instance-norm ConvNet-3, 3000 epochs (their protocol, quoted for reference; PROTOCOL.md section H).
-NODIST_CIFAR10 = {1: 21.1, 10: 46.3, 50: 62.1}
-lines = ["| set | IPC | hard labels (ce) | own loss | GIFT | KL | Qin et al. (random + expert labels) |",
-         "|---|---|---|---|---|---|---|"]
+QIN = {a.ipc: a.value for a in ANCHORS if a.method == "random, soft labels"}  # CIFAR-10, cited on the Protocol page
+body = []
 for m, ipc in ROWS:
     own_name = OWN_LOSS["random" if m == "random-in" else m]
-    ref = (f"{NODIST_CIFAR10[ipc]:.1f}" if m in ("random", "random-in") and ex.profile.dataset == "cifar10"
-           and ipc in NODIST_CIFAR10 else "—")
-    lines.append(f"| {m} | {ipc} | {fmt(R.get((m, ipc, 'hard'))) if (m, ipc, 'hard') in R else '—'} | "
-                 f"{fmt(R[m, ipc, 'own'])} ({own_name}) | {fmt(R[m, ipc, 'gift'])} | "
-                 + (fmt(R[m, ipc, "kl"]) if (m, ipc, "kl") in R else ("same as own" if own_name == "kl" else "—"))
-                 + f" | {ref} |")
-display(Markdown("\n".join(lines)))
+    body.append([m, ipc, fmt(R.get((m, ipc, "hard"))) if (m, ipc, "hard") in R else "—",
+                 f"{fmt(R[m, ipc, 'own'])} ({own_name})", fmt(R[m, ipc, "gift"]),
+                 fmt(R[m, ipc, "kl"]) if (m, ipc, "kl") in R else ("same as own" if own_name == "kl" else "—"),
+                 QIN.get(ipc, "—") if m in ("random", "random-in") and ex.profile.dataset == "cifar10" else "—"])
+display(Markdown(markdown_table(["set", "IPC", "hard labels (ce)", "own loss", "GIFT", "KL",
+                                 "Qin et al. (random + expert labels)"], body)))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against IPC for every set relabelled by our teacher, with hard labels (dotted), the set's own soft-label loss (dashed) and GIFT (solid). Missing points: runs not computed. DATM and its matched random subset (instance-norm student) are the isolated markers at IPC 10.", "name": "fig-beyond-all-runs"}}
 colors = {"random": "tab:gray", "rded": "tab:blue", "sre2l": "tab:green", "datm": "tab:purple",
@@ -224,31 +233,33 @@ plt.show()
 # ## 1. GIFT's gain: random subsets versus distilled sets
 #
 # $\Delta_{\text{GIFT}}(m, \text{ipc}) = \text{Acc}(m, \text{ipc}, \text{GIFT}) - \text{Acc}(m,
-# \text{ipc}, \text{own loss})$. If GIFT's gain is a property of the labels and the loss, random
-# subsets should gain about as much as distilled sets at the same IPC.
+# \text{ipc}, \text{KL})$, the same baseline (KL at $T = 20$ with the same teacher) for random
+# subsets and for the RDED and SRe2L sets, so that only the images differ; DATM is compared with its
+# own stored-label soft CE. If GIFT's gain is a property of the labels and the loss, random subsets
+# should gain about as much as distilled sets at the same IPC. Soft CE on random subsets (the loss
+# of {cite}`qin2024label`) is shown as an extra row.
 
-# %% mystnb={"markdown_format": "gfm"}
+# %%
 GAIN_ROWS = [m for m in TEACHER_METHODS] + (["datm", "random-in"] if HAS_DATM else [])
-lines = ["| set | " + " | ".join(f"IPC {i}" for i in IPCS) + " |", "|---|" + "---|" * len(IPCS)]
-for m in GAIN_ROWS:
-    vals = [cell(diff(acc(m, ipc, "gift"), acc(m, ipc, "own"))) if ipc in (ipcs_for(m) if m != "random-in" else (10,))
-            else "—" for ipc in IPCS]
-    lines.append(f"| {m} | " + " | ".join(vals) + " |")
-display(Markdown("\n".join(lines)))
+gains = {(m, ipc): diff((m, ipc, "gift"), (m, ipc, BASE[m])) for m in GAIN_ROWS for ipc in IPCS}
+body = [[f"{m} (vs {'soft CE' if m == 'datm' else 'KL'})"]
+        + [cell(gains[m, ipc]) if ipc in (ipcs_for(m) if m != "random-in" else (10,)) else "—" for ipc in IPCS]
+        for m in GAIN_ROWS]
+body.append(["random (vs soft CE, extra row)"] + [cell(diff(("random", ipc, "gift"), ("random", ipc, "own"))) for ipc in IPCS])
+display(Markdown(markdown_table(["set"] + [f"IPC {i}" for i in IPCS], body)))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "GIFT minus the own loss for every set and IPC; error bars: the larger of the two seed standard deviations. Random subsets (gray, brown) against distilled sets.", "name": "fig-beyond-gift-gain"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "GIFT minus its matched baseline (KL with the same teacher; DATM: its own soft CE) for every set and IPC; error bars: 95% Welch interval. Random subsets against distilled sets.", "name": "fig-beyond-gift-gain"}}
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
 width = 0.8 / len(GAIN_ROWS)
 for k, m in enumerate(GAIN_ROWS):
-    pts = [diff(acc(m, ipc, "gift"), acc(m, ipc, "own")) for ipc in IPCS]
+    pts = [gains[m, ipc] for ipc in IPCS]
     pos = np.arange(len(IPCS)) + (k - (len(GAIN_ROWS) - 1) / 2) * width
-    ax.bar(pos, [p[0] for p in pts], width, yerr=[p[1] for p in pts], capsize=2, color=colors.get(m, "black"),
-           label=m)
+    ax.bar(pos, [p.delta for p in pts], width, yerr=[half_width(p) for p in pts], capsize=2,
+           color=colors.get(m, "black"), label=m)
 ax.axhline(0, color="black", linewidth=0.8)
 ax.set_xticks(range(len(IPCS)), [f"IPC {i}" for i in IPCS])
-ax.set_ylabel("GIFT − own loss (points)")
+ax.set_ylabel("GIFT − KL (points)")
 ax.legend(fontsize=8)
-ax.grid(axis="y", alpha=0.3)
 fig.tight_layout()
 plt.show()
 
@@ -269,7 +280,7 @@ plt.show()
 # - **Label-robustness score** (DD-Ranking's LRS): $\text{LRS}_L = \frac{e^{\alpha} - e^{-1}}{e - e^{-1}}$
 #   with $\alpha = \lambda\,\text{IOR}_L - (1-\lambda)\,\text{HLR}$, $\lambda = 0.5$. With accuracies as
 #   fractions, $\alpha \in [-1, 1]$ and $\text{LRS} \in [0, 1]$; DD-Ranking's code feeds percentages
-#   (PROTOCOL.md section I), which this chapter does not copy. A random subset has $\text{IOR} = 0$ by
+#  , which this chapter does not copy. A random subset has $\text{IOR} = 0$ by
 #   construction.
 #
 # IOR is the question of this section: are the distilled images better than random images once both
@@ -306,34 +317,30 @@ for m, ipc, base, pairs, norm in IOR_ROWS:
     hard = acc(m, ipc, "hard")
     hlr = FULL[norm] - hard[0]
     for name, s_set, s_rand in pairs:
-        if m == "random":
-            ior = (0.0 if not math.isnan(acc(m, ipc, s_set)[0]) else float("nan"), 0.0)
-        else:
-            ior = diff(acc(m, ipc, s_set), acc(base, ipc, s_rand))
-        metrics[m, ipc, name] = {"ior": ior, "hlr": hlr, "lrs": lrs(ior[0], hlr)}
+        ior = diff((m, ipc, s_set), (m, ipc, s_set) if m == "random" else (base, ipc, s_rand))
+        metrics[m, ipc, name] = {"ior": ior, "hlr": hlr, "lrs": lrs(ior.delta, hlr)}
 
-lines = ["| set | IPC | IOR (KL or soft CE) | IOR (GIFT) | HLR | LRS (KL or soft CE) | LRS (GIFT) |",
-         "|---|---|---|---|---|---|---|"]
+ior_body = []
 for m, ipc, base, pairs, norm in IOR_ROWS:
     first, second = (metrics[m, ipc, name] for name, _, _ in pairs)
-    hlr_text = "—" if math.isnan(first["hlr"]) else f"{first['hlr']:.2f}"
-    lrs_text = ["—" if math.isnan(v) else f"{v:.3f}" for v in (first["lrs"], second["lrs"])]
-    lines.append(f"| {m} | {ipc} | {cell(first['ior'])} | {cell(second['ior'])} | {hlr_text} | "
-                 f"{lrs_text[0]} | {lrs_text[1]} |")
+    ior_body.append([m, ipc, cell(first["ior"]), cell(second["ior"]),
+                     "—" if math.isnan(first["hlr"]) else f"{first['hlr']:.2f}",
+                     *("—" if math.isnan(v) else f"{v:.3f}" for v in (first["lrs"], second["lrs"]))])
 print(f"full-data accuracy used for HLR: batch-norm teacher {FULL['batch']:.2f}"
       + (f", instance-norm teacher {FULL['instance']:.2f}" if not math.isnan(FULL["instance"]) else
          ("; instance-norm teacher not trained yet (DATM's HLR and LRS are missing)" if HAS_DATM else "")))
 
-# %% mystnb={"markdown_format": "gfm"}
-display(Markdown("\n".join(lines)))
+# %%
+display(Markdown(markdown_table(["set", "IPC", "IOR (KL or soft CE)", "IOR (GIFT)", "HLR", "LRS (KL or soft CE)",
+                                 "LRS (GIFT)"], ior_body)))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Improvement over a random subset of the same size (IOR, points) for each distilled set, under the methods' own soft-label loss (left bar of each pair, hatched) and under GIFT (right bar). Error bars: the larger of the two seed standard deviations. Above zero: the distilled images beat random images with the same labels.", "name": "fig-beyond-ior"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Improvement over a random subset of the same size (IOR, points) for each distilled set, under the methods' own soft-label loss (left bar of each pair, hatched) and under GIFT (right bar). Error bars: 95% Welch interval. Above zero: the distilled images beat random images with the same labels.", "name": "fig-beyond-ior"}}
 ior_sets = [(m, ipc, pairs) for m, ipc, _, pairs, _ in IOR_ROWS if m != "random"]
 fig, ax = plt.subplots(figsize=(max(6, 1.0 * len(ior_sets)), 3.6))
 for k, (hatch, idx) in enumerate((("//", 0), ("", 1))):
     vals = [metrics[m, ipc, pairs[idx][0]]["ior"] for m, ipc, pairs in ior_sets]
     pos = np.arange(len(ior_sets)) + (k - 0.5) * 0.38
-    ax.bar(pos, [v[0] for v in vals], 0.38, yerr=[v[1] for v in vals], capsize=2, hatch=hatch,
+    ax.bar(pos, [v.delta for v in vals], 0.38, yerr=[half_width(v) for v in vals], capsize=2, hatch=hatch,
            color=[colors.get(m, "black") for m, _, _ in ior_sets], edgecolor="white",
            label="own loss (KL / soft CE)" if idx == 0 else "GIFT")
 ax.axhline(0, color="black", linewidth=0.8)
@@ -352,23 +359,19 @@ plt.show()
 # more than the class labels of the same images. The `random` rows are the experiment of
 # {cite}`qin2024label` under the GIFT protocol; the table of all runs above quotes their accuracies.
 
-# %% mystnb={"markdown_format": "gfm"}
+# %%
 WORTH_ROWS = ROWS
-lines = ["| set | IPC | soft (own loss) − hard | GIFT − hard |", "|---|---|---|---|"]
-for m, ipc in WORTH_ROWS:
-    if (m, ipc, "hard") not in R:
-        continue
-    lines.append(f"| {m} | {ipc} | {cell(diff(acc(m, ipc, 'own'), acc(m, ipc, 'hard')))} | "
-                 f"{cell(diff(acc(m, ipc, 'gift'), acc(m, ipc, 'hard')))} |")
-display(Markdown("\n".join(lines)))
+display(Markdown(markdown_table(["set", "IPC", "soft (own loss) − hard", "GIFT − hard"], [
+    [m, ipc, cell(diff((m, ipc, "own"), (m, ipc, "hard"))), cell(diff((m, ipc, "gift"), (m, ipc, "hard")))]
+    for m, ipc in WORTH_ROWS if (m, ipc, "hard") in R])))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Soft-label accuracy minus hard-label accuracy for every set and IPC, with the set's own loss (hatched) and with GIFT (solid). Error bars: the larger of the two seed standard deviations.", "name": "fig-beyond-label-worth"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Soft-label accuracy minus hard-label accuracy for every set and IPC, with the set's own loss (hatched) and with GIFT (solid). Error bars: 95% Welch interval.", "name": "fig-beyond-label-worth"}}
 worth_sets = [(m, ipc) for m, ipc in WORTH_ROWS if (m, ipc, "hard") in R]
 fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(worth_sets)), 3.6))
 for k, (s, hatch) in enumerate((("own", "//"), ("gift", ""))):
-    vals = [diff(acc(m, ipc, s), acc(m, ipc, "hard")) for m, ipc in worth_sets]
+    vals = [diff((m, ipc, s), (m, ipc, "hard")) for m, ipc in worth_sets]
     pos = np.arange(len(worth_sets)) + (k - 0.5) * 0.38
-    ax.bar(pos, [v[0] for v in vals], 0.38, yerr=[v[1] for v in vals], capsize=2, hatch=hatch,
+    ax.bar(pos, [v.delta for v in vals], 0.38, yerr=[half_width(v) for v in vals], capsize=2, hatch=hatch,
            color=[colors.get(m, "black") for m, _ in worth_sets], edgecolor="white",
            label="own soft-label loss" if s == "own" else "GIFT")
 ax.axhline(0, color="black", linewidth=0.8)
@@ -388,20 +391,9 @@ kind = ("companion-profile runs read from the results store (results/)" if ex.pr
 print(f"{kind}: {provenance_summary(list(R.values()))}")
 
 # %% [markdown]
-# The main numbers, rounded, in one plain table: accuracy with hard labels, the
-# own loss and GIFT, and the improvement over random under GIFT.
-
-# %%
-print(f"{'set':<9} {'ipc':>4} {'hard':>6} {'own':>6} {'gift':>6} {'ior_g':>6}")
-for m, ipc in ROWS:
-    vals = [acc(m, ipc, s)[0] if (m, ipc, s) in R else float("nan") for s in ("hard", "own", "gift")]
-    ior_g = metrics[m, ipc, "GIFT"]["ior"][0] if (m, ipc, "GIFT") in metrics else float("nan")
-    print(f"{m:<9} {ipc:>4} " + " ".join(f"{v:6.1f}" if not math.isnan(v) else f"{'n/a':>6}" for v in (*vals, ior_g)))
-
-# %% [markdown]
 # What each run above ran (loss, student, optimizer, protocol numbers, checkpoints), exactly; the
 # regression tests check these lines, because the accuracies themselves differ in the last digits
-# between CPU models (see `gift.experiments.run_plan`).
+# between CPU models (see `gift.companion.run_plan`).
 
 # %% tags=["nbval-check-output", "hide-output"]
 for line in run_plan(R):
@@ -410,95 +402,45 @@ for line in run_plan(R):
 # %% [markdown]
 # ## Verdict
 #
-# Computed from the tables above. A difference counts when it exceeds the larger of the two seed
-# standard deviations involved.
+# Every statement below is a comparison judged by the book's one rule ({ref}`the-rule`), on
+# matched baselines: GIFT against KL with the same teacher on random and distilled images alike.
 
 # %%
-def classify(v: tuple[float, float]) -> str:
-    if math.isnan(v[0]):
-        return "missing"
-    return "up" if v[0] > v[1] else ("down" if v[0] < -v[1] else "flat")
-
-
 text = []
-# 1. GIFT gain on random vs distilled
-rand_gain = {ipc: diff(acc("random", ipc, "gift"), acc("random", ipc, "own")) for ipc in IPCS}
-dist_gain = {(m, ipc): diff(acc(m, ipc, "gift"), acc(m, ipc, "own"))
-             for m in TEACHER_METHODS if m != "random" for ipc in IPCS}
-if "random" in TEACHER_METHODS and any(not math.isnan(v[0]) for v in rand_gain.values()):
-    parts = []
-    for ipc in IPCS:
-        rg = rand_gain[ipc]
-        dg = [v[0] for (m, i), v in dist_gain.items() if i == ipc and not math.isnan(v[0])]
-        if math.isnan(rg[0]):
-            parts.append(f"IPC {ipc}: random not computed")
-            continue
-        where = ("no distilled set to compare" if not dg else
-                 "larger than on every distilled set" if rg[0] > max(dg) else
-                 "smaller than on every distilled set" if rg[0] < min(dg) else "within the range of the distilled sets")
-        parts.append(f"IPC {ipc}: {rg[0]:+.2f} ({classify(rg)}; {where}"
-                     + (f", {min(dg):+.2f} to {max(dg):+.2f}" if dg else "") + ")")
-    text.append("- **GIFT on random subsets.** Gain of GIFT over soft cross-entropy on random real images — "
-                + "; ".join(parts) + ".")
-    ups = [ipc for ipc in IPCS if classify(rand_gain[ipc]) == "up"]
-    if ups:
-        text.append(f"  GIFT's gain is therefore **not specific to distilled data**: it appears on random real "
-                    f"images at IPC {', '.join(map(str, ups))}.")
-    elif all(classify(rand_gain[ipc]) in ("flat", "down") for ipc in IPCS):
-        text.append("  On random real images GIFT does not beat the own loss beyond noise at any IPC: in this "
-                    "setting its gain looks tied to distilled data (or to the KL baseline of RDED/SRe2L).")
-else:
-    text.append("- **GIFT on random subsets:** not computed yet.")
-
-# 2. IOR
+# 1. GIFT's gain on random images (the control of chapter 4's main claim)
+control = Checklist(ex, heavy=profile != "smoke", ipc=10 if 10 in IPCS else IPCS[0]).random_control()
+distilled = [gains[m, ipc] for m in TEACHER_METHODS if m != "random" for ipc in IPCS if gains[m, ipc].available]
+text.append(f"- **GIFT on random real images (against KL, same teacher): {control.verdict}** ({control.evidence()}); "
+            + "; ".join(c.text() for c in control.comparisons) + ".")
+text.append("  On the distilled sets, against the same baseline: "
+            + ("; ".join(f"{c.label.split(' vs ')[0]}: {c.delta:+.2f} ({c.outcome})" for c in distilled) or "not computed")
+            + ". " + {
+                "supported": "GIFT's gain also appears on random real images, so it is not specific to distilled data.",
+                "mostly supported": "GIFT's gain mostly also appears on random real images: it is not specific to distilled data.",
+                "contradicted": "On random real images GIFT loses to KL: whatever gain it has on distilled sets is "
+                                "not a general property of the loss.",
+                "mixed": "On random real images GIFT and KL are within noise of each other.",
+            }.get(control.verdict, "Not computed yet, so nothing is said about it."))
+# 2. distilled images against random images with the same labels and loss
 for name in ("KL", "GIFT"):
-    vals = [(m, ipc, metrics[m, ipc, name]["ior"]) for m, ipc, _, _, _ in IOR_ROWS
-            if m not in ("random", "datm") and (m, ipc, name) in metrics]
-    got = [(m, ipc, v) for m, ipc, v in vals if not math.isnan(v[0])]
+    got = [(m, ipc, metrics[m, ipc, name]["ior"]) for m, ipc, _, _, _ in IOR_ROWS
+           if m not in ("random", "datm") and (m, ipc, name) in metrics and metrics[m, ipc, name]["ior"].available]
     if got:
-        ups = [f"{m} IPC {ipc}" for m, ipc, v in got if classify(v) == "up"]
-        downs = [f"{m} IPC {ipc}" for m, ipc, v in got if classify(v) == "down"]
+        ups = [f"{m} IPC {ipc}" for m, ipc, c in got if c.outcome == "win"]
+        downs = [f"{m} IPC {ipc}" for m, ipc, c in got if c.outcome == "loss"]
         text.append(f"- **Distilled vs random images under {name}:** {len(ups)} of {len(got)} sets beat the random "
-                    f"subset beyond noise" + (f" ({', '.join(ups)})" if ups else "")
+                    f"subset" + (f" ({', '.join(ups)})" if ups else "")
                     + (f"; {len(downs)} are worse than random ({', '.join(downs)})" if downs else "") + ".")
     else:
         text.append(f"- **Distilled vs random images under {name}:** not computed yet.")
-if HAS_DATM:
-    parts = []
-    for name in ("soft CE", "GIFT"):
-        d = metrics[("datm", 10, name)]["ior"]
-        if not math.isnan(d[0]):
-            parts.append(f"IOR under {name} {d[0]:+.2f} points ({classify(d)})")
-    if parts:
-        why = ""
-    elif not ex.teacher_path("instance").exists():
-        why = "not computed yet (the matched random subset needs the instance-norm teacher, not trained yet)"
-    else:
-        why = "not computed yet"
-    text.append("- **DATM vs a random subset (instance-norm student):** " + ("; ".join(parts) or why) + ".")
-
-# 3. label worth
-worth = [(m, ipc, diff(acc(m, ipc, "own"), acc(m, ipc, "hard"))) for m, ipc in worth_sets]
-worth = [(m, ipc, v) for m, ipc, v in worth if not math.isnan(v[0])]
+# 3. what the soft labels are worth
+worth = [(m, ipc, diff((m, ipc, "own"), (m, ipc, "hard"))) for m, ipc in worth_sets]
+worth = [(m, ipc, c) for m, ipc, c in worth if c.available]
 if worth:
-    ups = sum(classify(v) == "up" for _, _, v in worth)
-    big = max(worth, key=lambda t: t[2][0])
-    text.append(f"- **Soft labels vs hard labels:** the own soft-label loss beats hard labels beyond noise on "
-                f"{ups} of {len(worth)} sets; the largest difference is {big[2][0]:+.2f} points ({big[0]} IPC {big[1]}).")
-    iors = [abs(metrics[m, ipc, "KL"]["ior"][0]) for m, ipc, _, _, _ in IOR_ROWS
-            if m not in ("random", "datm") and not math.isnan(metrics[m, ipc, "KL"]["ior"][0])]
-    if iors:
-        mean_w, mean_ior = np.mean([v[0] for _, _, v in worth]), np.mean(iors)
-        if mean_w <= 0:
-            conclusion = ("here the soft labels, used with each set's own loss, do not beat hard labels on "
-                          "average, unlike in Qin et al.")
-        elif mean_w > mean_ior:
-            conclusion = "the labels matter more than the images here, as in Qin et al."
-        else:
-            conclusion = "here the images matter at least as much as the labels."
-        text.append(f"  On average the soft labels are worth {mean_w:+.2f} points over hard labels, while the images "
-                    f"of distilled sets differ from random images by {mean_ior:.2f} points in absolute value "
-                    f"(IOR under KL): {conclusion}")
+    ups = sum(c.outcome == "win" for _, _, c in worth)
+    big = max(worth, key=lambda t: t[2].delta)
+    text.append(f"- **Soft labels vs hard labels:** the own soft-label loss beats hard labels on {ups} of {len(worth)} "
+                f"sets; the largest difference is {big[2].delta:+.2f} points ({big[0]} IPC {big[1]}).")
 else:
     text.append("- **Soft labels vs hard labels:** not computed yet.")
 display(Markdown("\n".join(text)))

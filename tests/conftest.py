@@ -1,5 +1,28 @@
-"""Test-wide settings. Tests never download data: ``GIFT_DOWNLOAD=0`` overrides the on-Colab default
-of gift.data.download (kernels started by nbval and papermill inherit it)."""
+"""Fixtures shared by the test files, and test-wide settings: tests never download data
+(``GIFT_DOWNLOAD=0`` overrides the on-Colab default of gift.data.download; kernels started by nbval
+and papermill inherit it)."""
 import os
 
+import pytest
+import torch
+
 os.environ["GIFT_DOWNLOAD"] = "0"
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny tensors: one intra-op thread is fastest, and on a busy shared machine two threads working
+    on tiny ops wait for each other at every op (minutes instead of seconds). Results do not depend
+    on it. Use with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def digits_train():
+    """The bundled 8x8 digits training split (offline, seconds)."""
+    from gift.data import load_dataset
+
+    return load_dataset("digits", "train", show_progress=False)

@@ -1,33 +1,37 @@
-"""The fixed verdict rule of the claims checklist."""
-import math
+"""The claims checklist's verdict scale, on comparisons judged by gift.stats."""
+from gift.companion.claims import CONTRADICTED, MIXED, MOSTLY, NOT_TESTABLE, SUPPORTED, Claim, verdict_of
+from gift.stats import Comparison
 
-from gift.claims import NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED, Claim, Comparison, compare
-
-NAN = math.nan
-
-
-def c(m, s, bm, bs):
-    return Comparison("x", m, s, bm, bs)
+UP = Comparison("up", (61.0, 61.2, 60.9, 61.1, 61.0), (60.0, 60.1, 59.9, 60.2, 60.0))
+DOWN = Comparison("down", (59.0, 59.2, 58.9, 59.1, 59.0), (60.0, 60.1, 59.9, 60.2, 60.0))
+FLAT = Comparison("flat", (60.0, 61.0, 59.0, 60.5, 59.5), (60.2, 59.4, 60.8, 59.9, 60.1))
+MISSING = Comparison("missing", (), (60.0, 60.1, 59.9))
 
 
-def test_outcome_uses_the_larger_seed_std_as_margin():
-    assert c(50.0, 0.5, 49.0, 0.3).outcome == "win"
-    assert c(50.0, 1.5, 49.0, 0.3).outcome == "tie"
-    assert c(47.0, 0.5, 49.0, 1.0).outcome == "loss"
-    assert c(NAN, 0, 49.0, 1.0).outcome == "missing"
+def test_each_comparison_gets_the_outcome_of_the_rule():
+    assert [c.outcome for c in (UP, DOWN, FLAT, MISSING)] == ["win", "loss", "tie", "missing"]
 
 
-def test_verdicts():
-    assert Claim("a", "ch", [c(2, 0, 1, 0), c(3, 0, 1, 0)]).verdict == SUPPORTED
-    assert Claim("a", "ch", [c(2, 0, 1, 0), c(1, 0, 1, 0)]).verdict == PARTLY
-    assert Claim("a", "ch", [c(1, 0, 1, 0), c(0, 0, 1, 0)]).verdict == NOT_SUPPORTED
-    assert Claim("a", "ch", [c(NAN, 0, 1, 0)]).verdict == NOT_TESTABLE
+def test_the_verdict_scale():
+    assert Claim("a", "ch", [UP, UP]).verdict == SUPPORTED
+    assert Claim("a", "ch", [UP, UP, MISSING]).verdict == SUPPORTED  # all *computed* comparisons win
+    assert Claim("a", "ch", [UP, UP, DOWN, FLAT]).verdict == MOSTLY
+    assert Claim("a", "ch", [UP, DOWN]).verdict == CONTRADICTED
+    assert Claim("a", "ch", [DOWN, FLAT]).verdict == CONTRADICTED
+    assert Claim("a", "ch", [UP, DOWN, DOWN, FLAT, FLAT, FLAT, FLAT]).verdict == CONTRADICTED
+    assert Claim("a", "ch", [FLAT, FLAT]).verdict == MIXED
+    assert Claim("a", "ch", [MISSING]).verdict == NOT_TESTABLE
     assert Claim("a", "ch", []).verdict == NOT_TESTABLE
-    # all made comparisons are wins but some are missing: not the full claim
-    assert Claim("a", "ch", [c(2, 0, 1, 0), c(NAN, 0, 1, 0)]).verdict == PARTLY
-    assert "1 of 1 comparisons are wins" in Claim("a", "ch", [c(2, 0, 1, 0), c(NAN, 0, 1, 0)]).evidence()
 
 
-def test_compare_missing_results_is_not_computed():
-    assert compare("gift vs kl", None, None).outcome == "missing"
-    assert "not computed" in compare("gift vs kl", None, None).text()
+def test_one_win_and_seven_losses_is_not_reported_like_three_wins_and_one_loss():
+    assert verdict_of({"win": 1, "tie": 1, "loss": 7, "missing": 0}) == CONTRADICTED
+    assert verdict_of({"win": 3, "tie": 0, "loss": 1, "missing": 0}) == MOSTLY
+
+
+def test_a_claim_reports_counts_and_median_effect():
+    claim = Claim("a", "ch", [UP, DOWN, FLAT, MISSING])
+    assert claim.wtl() == "1/1/1"
+    assert "1 not computed" in claim.evidence()
+    med, lo, hi = claim.median_effect()
+    assert med == FLAT.delta and (lo, hi) == FLAT.interval

@@ -30,7 +30,7 @@ def test_jobs_are_unique_and_verdict_deciding_comparisons_come_first():
 
 
 def test_the_queue_reads_the_profiles_grids():
-    from gift.experiments import get_profile
+    from gift.companion import get_profile
 
     q, p = _queue(), get_profile("companion")
     jobs = q.jobs("companion")
@@ -73,3 +73,43 @@ def test_runs_relabelled_by_another_teacher_wait_for_its_training():
     assert q.prerequisite(("rded", 10, {"loss": "kl"})) is None
     assert q.prerequisite(("teacher", "instance")) is None and q.prerequisite(("continual", "kl")) is None
     assert ("teacher", "instance") in q.jobs() and instance_run in q.jobs()
+
+
+def test_the_queue_covers_every_evaluation_behind_a_verdict():
+    """Every run the claims checklist asks for (all claims but the recorded ones: Theorem 1 and the
+    continual-learning steps) is a job of the queue, compared by its full evaluation config."""
+    import json
+
+    from gift.companion import Experiment
+    from gift.companion.checklist import Checklist
+
+    real = Experiment("companion", run_missing=False, show_progress=False)
+
+    class Recorder:
+        profile, store = real.profile, real.store
+
+        def __init__(self):
+            self.calls = []
+
+        def set_available(self, method, ipc=10):
+            return None
+
+        def evaluate(self, method, ipc, **kw):
+            self.calls.append((method, ipc, kw))
+            return None
+
+    def key(method, ipc, kw):
+        kw = dict(kw)
+        teacher_norm = kw.pop("teacher_norm", "batch")
+        return json.dumps([method, ipc, teacher_norm, real.config(method, **kw).to_dict()], sort_keys=True)
+
+    rec = Recorder()
+    checklist = Checklist(rec)
+    for build in (checklist.loss_choice, checklist.gift_best_loss, checklist.improves_every_method,
+                  checklist.random_control, checklist.both_modules, checklist.gamma, checklist.beats_kd,
+                  checklist.avoids_collapse, checklist.collapse_is_the_loss, checklist.sgd_adam_beat_adamw,
+                  checklist.cross_architecture):
+        build()
+    queued = {key(*job) for job in _queue().jobs() if len(job) == 3}
+    missing = [call for call in rec.calls if key(*call) not in queued]
+    assert rec.calls and not missing, missing

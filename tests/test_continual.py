@@ -10,12 +10,10 @@ from gift.continual import (
     run_class_incremental, test_subset,
 )
 from gift.data import DistilledSet, ImageDataset
-from gift.experiments import Experiment, get_profile
+from gift.companion import Experiment, get_profile
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_split_is_a_seeded_partition_in_arrival_order():

@@ -16,14 +16,7 @@ IPC = 2
 FAST = {"random": {}, "rded": {"mipc": 12, "num_crop": 2}, "sre2l": {"iterations": 3}}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: one intra-op thread is fastest, and on a busy shared machine more threads make
-    the CPU kernels spin-wait for seconds."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -2,19 +2,16 @@
 import dataclasses
 
 import pytest
-import torch
 
 from gift import EvalConfig
 from gift.evaluation import EvalResult
-from gift.experiments import (Experiment, LazySet, Profile, fmt, get_profile, hardware_summary, provenance_summary,
+from gift.companion import (Experiment, LazySet, Profile, fmt, get_profile, hardware_summary, provenance_summary,
                               run_plan)
 from gift.protocol import resolved_hparams
-from gift.paper import paper_rows, paper_value
+from gift.companion.paper import paper_rows, paper_value
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_profile(**kw) -> Profile:

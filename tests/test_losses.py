@@ -1,5 +1,5 @@
 """Tests for gift.losses: every loss against an independent float64 NumPy implementation of the
-formulas in docs/PROTOCOL.md (A.2, A.3, G), refinement conventions, properties and error messages."""
+formulas of the authors' code and the KD reference implementations, refinement conventions, properties and error messages."""
 from __future__ import annotations
 
 import math

@@ -6,7 +6,7 @@ from gift.models import MODELS, get_model, list_models, model_options
 
 NUM_CLASSES = 10
 
-# (name, input size) at the resolutions each model is used at (PROTOCOL B)
+# (name, input size) at the resolutions each model is used at
 FORWARD_CASES = [
     ("convnet3", 32),
     ("convnet3", 64),
@@ -153,8 +153,10 @@ def test_torchvision_model_rejects_other_channel_counts():
         get_model("mobilenet_v2", 10, image_size=224, in_channels=1)
 
 
-def test_registry_is_shared():
-    assert "convnet3" in MODELS and len(MODELS) == len(list_models())
+def test_models_are_listed_sorted_and_unknown_names_are_refused():
+    assert list_models() == sorted(list_models()) and "convnet3" in MODELS
+    with pytest.raises(ValueError, match="convnet3"):
+        get_model("convnet99", 10, 32)
 
 
 def test_torchvision_heads_are_the_first_rows_of_the_1000_way_head():

@@ -17,14 +17,7 @@ from gift.protocol import EvalConfig
 C = 4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one intra-op thread. On a busy machine, two threads working on tiny ops wait
-    for each other at every op (minutes instead of seconds); results do not depend on it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_data(n_per_class=3, size=16, seed=0):

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from gift.dryrun import dry_run, dry_run_profile
-from gift.experiments import Experiment, get_profile
+from gift.companion import Experiment, get_profile
 
 from datafixtures import write_cifar100, write_tiny_imagenet
 
@@ -70,7 +70,7 @@ def test_paper_library_path_on_cifar100(paper_env):
         for method in p.methods:
             assert len(ex.distilled(method, 1).labels) == 100
         assert len(ex.distilled("rded", 10).labels) == 1000
-        from gift.experiments import OWN_LOSS
+        from gift.companion import OWN_LOSS
 
         for method in p.methods:
             _ok(ex.evaluate(method, 1, loss=OWN_LOSS.get(method, "kl")))
@@ -119,6 +119,6 @@ def test_dry_run_only_shrinks_sizes_and_only_where_asked():
         assert get_profile("paper").epochs == 4
     assert get_profile("paper") is real
     env = {**os.environ, "GIFT_DRY_RUN": "paper", "PYTHONPATH": str(ROOT)}
-    code = "import gift.experiments as e; p = e.get_profile('paper'); print(p.epochs, p.persistent, e.get_profile('companion').epochs)"
+    code = "import gift.companion as e; p = e.get_profile('paper'); print(p.epochs, p.persistent, e.get_profile('companion').epochs)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
     assert out == ["4", "False", str(get_profile("companion").epochs)]

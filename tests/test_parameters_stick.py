@@ -24,7 +24,7 @@ profile = "companion"  # "smoke", "companion" or "paper"
 run_missing = True  # comment kept
 
 # %%
-from gift.experiments import get_profile
+from gift.companion import get_profile
 
 p = get_profile(profile)
 print(f"RAN profile={p.name} dataset={p.dataset} run_missing={run_missing}")

@@ -15,7 +15,7 @@ import json
 import re
 from pathlib import Path
 
-from gift.experiments import device_kind
+from gift.companion import device_kind
 
 PROVENANCE = re.compile(r"(\d+) training runs recorded .*? on (.*) \(commits .*; ([\d.]+) h of training\)")
 

@@ -42,14 +42,22 @@ def chapters() -> list[Path]:
 
 
 def fix_source(path: Path) -> str:
-    """The chapter source with the badge and setup cell from the setting."""
+    """The chapter source with the badge and setup cell from the setting (both inserted when the
+    chapter has none: the badge under the title, the setup cell right before the parameters cell)."""
     text = path.read_text()
-    text = BADGE.sub(lambda m: colab.badge(f"book/{path.stem}.ipynb"), text, count=1)
+    badge = colab.badge(f"book/{path.stem}.ipynb")
+    if BADGE.search(text):
+        text = BADGE.sub(lambda m: badge, text, count=1)
+    else:
+        title = re.search(r"^# # .*$", text, flags=re.M)
+        if title is None:
+            raise SystemExit(f"{path.relative_to(ROOT)}: no '# # Title' line to put the Colab badge under")
+        text = text[: title.end()] + "\n#\n# " + badge + text[title.end():]
     # the setup cell: the first plain code cell ("# %%" on its own line) before the parameters cell
     params = text.index('# %% tags=["parameters"]')
     start = text.find("\n# %%\n", 0, params)
     if start < 0:
-        raise SystemExit(f"{path.relative_to(ROOT)}: no setup cell before the parameters cell")
+        return text[:params] + "# %%\n" + colab.SETUP_CELL + "\n\n" + text[params:]
     return text[: start + 6] + colab.SETUP_CELL + "\n\n" + text[params:]
 
 
@@ -58,7 +66,8 @@ def fix_executed(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode:
     first_md.source = BADGE.sub(lambda m: colab.badge(f"book/{stem}.ipynb"), first_md.source, count=1)
     setup = next(c for c in nb.cells if c.cell_type == "code")
     if "parameters" in setup.metadata.get("tags", []):
-        raise SystemExit(f"{stem}: no setup cell before the parameters cell")
+        raise SystemExit(f"{stem}: the executed notebook has no setup cell before the parameters cell; "
+                         f"re-execute it from its source (tools/execute_notebooks.py)")
     setup.source = colab.SETUP_CELL
     return nb
 

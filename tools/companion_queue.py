@@ -3,7 +3,7 @@
 (resumable).
 
 The grids (loss grid, gamma sweep, KD losses, students, seeds) are the profile's
-(``gift.experiments.Profile``), the same objects the chapters and the claims page read; this queue
+(``gift.companion.Profile``), the same objects the chapters and the claims page read; this queue
 holds no grid of its own, only the priority order. Runs already stored are skipped instantly, so it
 can be stopped and restarted at any time.
 
@@ -22,7 +22,7 @@ import time
 
 import torch
 
-from gift.experiments import OWN_LOSS, Experiment, Profile, fmt, get_profile
+from gift.companion import OWN_LOSS, Experiment, Profile, fmt, get_profile
 
 
 def jobs(profile: str | Profile = "companion") -> list[tuple]:

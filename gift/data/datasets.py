@@ -3,8 +3,8 @@
 ``load_dataset(name, split)`` returns an :class:`ImageDataset` whose ``images`` are uint8
 ``[N, 3, S, S]`` tensors, decoded once and cached (see :mod:`gift.data.paths` for the cache folder).
 
-Datasets, default ``image_size`` (PROTOCOL B.1, GIFT's ConvNet input sizes) and how images are
-brought to that size (PROTOCOL A.5 test transforms):
+Datasets, default ``image_size`` (GIFT's ConvNet input sizes) and how images are
+brought to that size (the authors' test transforms):
 
 ============== ======= ==================================================================
 name           default resize rule
@@ -22,7 +22,7 @@ digits         32      scikit-learn 8×8 digits, bilinear upsampling to S (alway
 
 For ConvNets on ImageNet subsets GIFT uses 128; pass ``image_size=224`` for ResNets (256→224).
 
-Normalisation constants (``ImageDataset.mean/std``, PROTOCOL A.5): cifar10/cifar100 use
+Normalisation constants (``ImageDataset.mean/std``): cifar10/cifar100 use
 (0.4914, 0.4822, 0.4465)/(0.2023, 0.1994, 0.2010) — GIFT uses the CIFAR-10 numbers for CIFAR-100
 too; every ImageNet-derived set (incl. tinyimagenet) uses the ImageNet statistics; ``digits`` uses
 its own train-split statistics (:data:`DIGITS_MEAN`, :data:`DIGITS_STD`, identical for the three
@@ -119,7 +119,7 @@ def canonical_split(split: str) -> str:
 
 
 def normalization(name: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """(mean, std) used to normalise ``name``'s images (PROTOCOL A.5 ``load_normalize``)."""
+    """(mean, std) used to normalise ``name``'s images (the authors' ``load_normalize``)."""
     n = name.lower()
     if n in DATASETS:
         loader = DATASETS.get(n)

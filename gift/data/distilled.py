@@ -161,7 +161,7 @@ class DistilledSet:
         self.meta = dict(self.meta or {})
 
     def materialize(self) -> "DistilledSet":
-        """Itself: a loaded set is already material (lazy sets from ``gift.experiments`` load on demand)."""
+        """Itself: a loaded set is already material (lazy sets from ``gift.companion`` load on demand)."""
         return self
 
     def __len__(self) -> int:

@@ -10,7 +10,7 @@ Fit on images X ∈ [0, 1] (N × D after flattening C·H·W):
   convention does not matter).
 
 DATM fits with eps = 0.1 on the full training set scaled to [0, 1] with **no** mean/std
-normalisation (PROTOCOL A.5, F). Σ is accumulated in float64 from chunks; on CPU each chunk's
+normalisation. Σ is accumulated in float64 from chunks; on CPU each chunk's
 product X̃ᵀX̃ is computed in float32 (about twice as fast; the relative error ~1e-6 is far below
 eps) unless ``exact=True``; on CUDA it is float64 throughout. CIFAR-10 (50,000 × 3,072) costs
 ~1 TFLOP on CPU: seconds on a multi-core machine, tens of seconds on 2 busy cores, well under a

@@ -8,9 +8,9 @@
     teacher = load_teacher("teachers/cifar10-convnet3.pt", dataset="cifar10")
     syn = distill("rded", train, ipc=10, teacher=teacher, seed=0)   # a gift.data.DistilledSet
 
-* ``random`` — IPC random real images per class (PROTOCOL H; no teacher).
-* ``rded`` — RDED's lowest-CE crop selection and stitching (PROTOCOL C.1; needs a teacher).
-* ``sre2l`` — SRe2L's recovery from noise, CIFAR variant (PROTOCOL D.1; needs a BatchNorm teacher).
+* ``random`` — IPC random real images per class (no teacher).
+* ``rded`` — RDED's lowest-CE crop selection and stitching (needs a teacher).
+* ``sre2l`` — SRe2L's recovery from noise, CIFAR variant (needs a BatchNorm teacher).
 
 Every result is a function of (method, dataset, ipc, seed, teacher, options): all random draws come
 from one ``torch.Generator(seed)`` created here, never from the global RNG. Its ``meta`` holds

@@ -1,4 +1,4 @@
-"""``random``: IPC real training images per class, drawn at random (PROTOCOL H).
+"""``random``: IPC real training images per class, drawn at random ("A Label is Worth a Thousand Images").
 
 The image selection of "A Label is Worth a Thousand Images" (Qin et al.): for every class, a random
 permutation of that class's images, first ``ipc`` taken. It is also the random real subset

@@ -1,4 +1,4 @@
-"""``rded``: RDED's patch selection and stitching (PROTOCOL C.1; Sun et al., CVPR 2024).
+"""``rded``: RDED's patch selection and stitching (Sun et al., CVPR 2024).
 
 Per class c (classes in order, one explicit generator for all draws):
 

@@ -1,4 +1,4 @@
-"""``sre2l``: SRe2L's "recover" step, CIFAR variant (PROTOCOL D.1; Yin et al., NeurIPS 2023).
+"""``sre2l``: SRe2L's "recover" step, CIFAR variant (Yin et al., NeurIPS 2023).
 
 Images are synthesised from noise by inverting a BatchNorm teacher. The ``ipc·C`` targets are laid
 out ipc-index-major (all classes for ipc index 0, then index 1, ...) and optimised in chunks of

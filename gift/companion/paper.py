@@ -5,7 +5,7 @@ Full Potential of Labels in Distilled Dataset at Near-zero Cost", ICLR 2025 (one
 table, dataset, eval_model, distill_method, ipc, setting, mean, std, note). They are facts quoted
 with that citation, never targets: nothing in this package tunes toward them.
 
-    from gift.paper import paper_rows
+    from gift.companion.paper import paper_rows
     paper_rows(table=3, dataset="CIFAR-100")          # KD baselines vs GIFT on RDED data
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ FIELDS = ("table", "dataset", "eval_model", "distill_method", "ipc", "setting", 
 
 @functools.lru_cache(maxsize=1)
 def _all_rows() -> tuple[dict, ...]:
-    text = resources.files("gift").joinpath("paper_tables.csv").read_text()
+    text = resources.files("gift").joinpath("companion", "paper_tables.csv").read_text()
     rows = []
     for row in csv.DictReader(text.splitlines()):
         row["table"] = int(row["table"])

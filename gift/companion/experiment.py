@@ -3,7 +3,7 @@ evaluation that loads a recorded run or trains it.
 
 A chapter does::
 
-    from gift.experiments import Experiment
+    from gift.companion import Experiment
     ex = Experiment(profile)                      # "smoke" | "companion" | "paper"
     res = ex.evaluate("rded", ipc=10, loss="gift")  # an EvalResult, or None if not computed
 
@@ -21,128 +21,18 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
-from .evaluation import EvalResult, NotComputed, evaluate
-from .protocol import EvalConfig
-from .registry import Registry
-from .results import ResultsStore, default_results_dir, provenance
-from .utils import resolve_device
-
-# Each method's "own" loss, as the GIFT authors' scripts pair them (PROTOCOL.md A.1; the random
-# baseline is the label paper's soft cross-entropy, PROTOCOL.md H).
-OWN_LOSS = {"random": "soft_ce", "rded": "kl", "sre2l": "kl", "datm": "soft_ce"}
-
-# Student settings a method's sets come with: DATM's sets are scored by an instance-norm ConvNet
-# trained on the stored learned logits (PROTOCOL.md A.1 and F).
-METHOD_STUDENT = {"datm": {"model_kwargs": {"norm": "instance"}, "label_source": "stored"}}
-
-# Distillers whose images are crops of real images: their sets are regenerated from the real data
-# (seconds) and never committed; synthesized sets (sre2l) are saved beside the results.
-COPIES_REAL_IMAGES = {"random", "rded"}
-
-
-@dataclass(frozen=True)
-class Profile:
-    """One run profile of the book (a papermill parameter of every chapter)."""
-
-    name: str
-    description: str
-    dataset: str
-    model: str = "convnet3"
-    model_kwargs: dict = field(default_factory=dict)
-    teacher_file: str = ""  # under results/teachers/ (persistent profiles)
-    teacher_epochs: int = 30  # recipe used when the teacher has to be trained
-    ipcs: tuple = (1, 10, 50)
-    epochs: int = 1000
-    seeds: tuple = (0, 1, 2)
-    methods: tuple = ("random", "rded", "sre2l")
-    distill_options: dict = field(default_factory=dict)  # method -> options
-    persistent: bool = True  # False: temporary store (smoke)
-    precision: str = "auto"
-    threads: int | None = None  # torch CPU threads; 1 for smoke so its numbers do not depend on the core count
-    deviations: tuple = ()  # what differs from the paper's protocol, said in every chapter
-    # The grids the chapters, the claims page and the job queue all read (defined once, here).
-    loss_grid: tuple = ("ce", "kl", "soft_ce", "mse", "mse_ce", "kl_ce", "soft_ce_ce", "gift", "cosine")
-    kd_losses: tuple = ("kd", "wsld", "dkd", "nkd")
-    gammas: tuple = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
-    # cross-architecture students: display name -> EvalConfig overrides
-    students: dict = field(default_factory=lambda: {
-        "ConvNet-3": {}, "ResNet-18 (modified)": {"model": "resnet18_modified"},
-        "MobileNet-V2": {"model": "mobilenet_v2"}})
-    # students too slow for the profile's epochs on its hardware: model -> epochs they run with
-    # (their verdicts are marked "short budget")
-    short_budget: dict = field(default_factory=dict)
-
-
-PROFILES: Registry[Profile] = Registry("profile")
-
-
-def _register(p: Profile) -> Profile:
-    PROFILES.register(p.name)(p)
-    return p
-
-
-_register(Profile(
-    name="smoke",
-    description="digits (8x8 upsampled to 32x32), ConvNet-3 of width 16, 20 epochs, 2 seeds: seconds on a CPU",
-    dataset="digits",
-    model_kwargs={"width": 16},
-    teacher_epochs=8,
-    ipcs=(1, 10),
-    epochs=20,
-    seeds=(0, 1),
-    distill_options={"sre2l": {"iterations": 60}, "rded": {"mipc": 50}},
-    persistent=False,
-    precision="fp32",
-    threads=1,
-    # ResNet-18 takes minutes per run on a CPU even on digits: a deeper ConvNet stands in for it
-    students={"ConvNet-3": {}, "ConvNet-4 (stand-in)": {"model": "convnet4", "model_kwargs": {"width": 32}}},
-    deviations=("a toy dataset and a few epochs: checks that the code runs, not what the paper claims",),
-))
-_register(Profile(
-    name="companion",
-    description="offline CIFAR-10 (JPEG copy), ConvNet-3 (BatchNorm, width 128), our teacher and distilled sets, "
-                "the paper's 1000 epochs, 5 seeds",
-    dataset="cifar10",
-    teacher_file="cifar10_convnet3_batch.pt",
-    ipcs=(1, 10, 50),
-    epochs=1000,
-    seeds=(0, 1, 2, 3, 4),
-    methods=("random", "rded", "sre2l", "datm"),
-    short_budget={"resnet18_modified": 300, "mobilenet_v2": 300},
-    deviations=(
-        "CIFAR-10 (the paper's tables use CIFAR-100, Tiny-ImageNet and ImageNet-1K)",
-        "ResNet-18 and MobileNet-V2 students train for 300 epochs, not 1000 (30-45 minutes a seed on a "
-        "2-core CPU); their verdicts are marked short budget",
-        "our own teacher and our own RDED/SRe2L/random sets; only the DATM set is the authors' release",
-    ),
-))
-_register(Profile(
-    name="paper",
-    description="the paper's setting for CIFAR-100 with ConvNet-3: 1000 epochs, 3 seeds; needs a GPU and the data",
-    dataset="cifar100",
-    teacher_file="cifar100_convnet3_batch.pt",
-    teacher_epochs=60,
-    ipcs=(1, 10, 50),
-    epochs=1000,
-    methods=("random", "rded", "sre2l"),
-    students={"ConvNet-3": {}, "ResNet-18 (modified)": {"model": "resnet18_modified"},
-              "MobileNet-V2": {"model": "mobilenet_v2"}, "EfficientNet-B0": {"model": "efficientnet_b0"}},
-))
-
-
-def get_profile(name: str | Profile) -> Profile:
-    return name if isinstance(name, Profile) else PROFILES.get(name)
-
-
-def list_profiles() -> list[str]:
-    return PROFILES.names()
-
+from ..evaluation import EvalResult, NotComputed, evaluate
+from ..losses import get_loss
+from ..protocol import EvalConfig
+from ..results import ResultsStore, default_results_dir, provenance
+from ..utils import resolve_device
+from .profiles import COPIES_REAL_IMAGES, METHOD_STUDENT, Profile, get_profile
 
 def default_sets_dir() -> Path:
     """Committed distilled sets (synthesized images only): ``results/sets``."""
@@ -209,7 +99,7 @@ class Experiment:
             # cached per user (they are found again only when their recipe matches exactly).
             tmp = Path(tempfile.mkdtemp(prefix=f"gift-{self.profile.name}-"))
             self.store = ResultsStore(tmp / "results")
-            from .data.paths import cache_dir
+            from ..data.paths import cache_dir
 
             cached = cache_dir() / "profiles" / self.profile.name
             self.sets_dir = self.regen_dir = cached / "sets"
@@ -222,10 +112,30 @@ class Experiment:
 
     def dataset(self, split: str):
         if split not in self._data:
-            from .data import load_dataset
+            from ..data import load_dataset
 
             self._data[split] = load_dataset(self.profile.dataset, split, show_progress=self.show_progress)
+            if split == "test" and self.profile.persistent:
+                self._record_test_set(self._data[split])
         return self._data[split]
+
+    def _test_spec(self) -> dict:
+        return {"dataset": self.profile.dataset, "split": "test"}
+
+    def _record_test_set(self, test) -> None:
+        """Keep what runs record of the test set, so that a clone without the images can still look
+        its runs up (``TestSetRecord``)."""
+        if self.store.get("data", self._test_spec()) is None:
+            self.store.put("data", self._test_spec(), TestSetRecord.of(test).to_dict(), provenance(self.device))
+
+    def test_for_lookup(self):
+        """The test set, or only its stored description when nothing will be trained: every number
+        the book shows comes from the store, so rendering needs no images (a reader's clone)."""
+        if "test" not in self._data and not self.run_missing:
+            record = self.store.get("data", self._test_spec())
+            if record is not None:
+                return TestSetRecord(**record["result"])
+        return self.test
 
     @property
     def test(self):
@@ -237,12 +147,16 @@ class Experiment:
 
     @property
     def num_classes(self) -> int:
-        return self.test.num_classes
+        """From the dataset's registry entry when it fixes one (no images loaded), else the test set."""
+        from ..data.datasets import get_loader
+
+        known = getattr(get_loader(self.profile.dataset), "num_classes", None)
+        return int(known) if known else self.test_for_lookup().num_classes
 
     def zca(self):
         """ZCA (eps 0.1) fitted on the real training images, for ZCA-space sets (DATM)."""
         if "zca" not in self._data:
-            from .data import fit_zca
+            from ..data import fit_zca
 
             self._data["zca"] = fit_zca(self.train, eps=0.1)
         return self._data["zca"]
@@ -250,7 +164,7 @@ class Experiment:
     # --------------------------------------------------------------------------------- teachers
 
     def teacher_config(self, norm: str = "batch"):
-        from .teachers import TeacherConfig
+        from ..teachers import TeacherConfig
 
         p = self.profile
         return TeacherConfig(dataset=p.dataset, model=p.model, model_kwargs={**p.model_kwargs, "norm": norm},
@@ -261,8 +175,8 @@ class Experiment:
         if p.teacher_file:
             name = p.teacher_file if norm == "batch" else p.teacher_file.replace("_batch", f"_{norm}")
         else:  # named by its recipe, so a cached file is reused only for the same recipe
-            from . import __version__
-            from .config import config_hash, config_to_dict
+            from .. import __version__
+            from ..config import config_hash, config_to_dict
 
             recipe = {"config": config_to_dict(self.teacher_config(norm)), "gift": __version__}
             name = f"{p.dataset}_{p.model}_{norm}_{config_hash(recipe)[:10]}.pt"
@@ -273,7 +187,7 @@ class Experiment:
         ``run_missing``)."""
         if norm in self._teachers:
             return self._teachers[norm]
-        from .teachers import load_teacher, save_teacher, train_teacher
+        from ..teachers import load_teacher, save_teacher, train_teacher
 
         path = self.teacher_path(norm)
         if not path.exists():
@@ -305,7 +219,7 @@ class Experiment:
 
     def datm_path(self) -> Path:
         """The authors' released DATM CIFAR-10 IPC-10 set under the data root."""
-        from .data.paths import data_roots
+        from ..data.paths import data_roots
 
         for root in data_roots():
             candidate = root / "released" / f"datm-{self.profile.dataset}-zca-ipc10"
@@ -328,11 +242,7 @@ class Experiment:
             raise ValueError(f"profile {self.profile.name!r} has no {method!r} sets; "
                              f"its methods are: {', '.join(self.profile.methods)}")
         if method == "datm":
-            from .data import load_distilled
-
-            if ipc != 10:
-                raise ValueError("only the released DATM IPC-10 set is available")
-            self._sets[key] = load_distilled(self.datm_path(), dataset=self.profile.dataset)
+            self._sets[key] = self._released_set(method, ipc)
             return self._sets[key]
         record = self.store.get("set", self._set_spec(method, ipc, seed))
         if record is not None:
@@ -344,14 +254,72 @@ class Experiment:
             raise NotComputed(self.store.key(self._set_spec(method, ipc, seed)), self._set_spec(method, ipc, seed))
         return self._sets[key]
 
+    def measurement(self, name: str, spec: dict, compute, complete=lambda result: True):
+        """A chapter's measurement on real data (teacher statistics, a picture's pixels, ...):
+        read back from the store when recorded, else computed by ``compute() -> dict`` and recorded
+        (persistent profiles). Returns ``None``, after printing what is missing and how to get it,
+        when it is not recorded and this machine lacks the data it needs — so a reader's clone
+        renders every chapter from the store alone. A result for which ``complete(result)`` is
+        false (e.g. some of its runs are not computed yet) is returned but not recorded."""
+        from ..data.errors import DataNotFoundError
+
+        full = {"measurement": name, "profile": self.profile.name, **spec}
+        record = self.store.get("measure", full)
+        if record is not None:
+            return record["result"]
+        try:
+            result = compute()
+        except (DataNotFoundError, FileNotFoundError, NotComputed) as err:
+            print(f"{name}: not recorded, and this machine cannot compute it: {str(err).splitlines()[0]}")
+            return None
+        if complete(result):
+            self.store.put("measure", full, result, provenance(self.device))
+        return result
+
+    def _released_spec(self, method: str, ipc: int) -> dict:
+        return {"method": method, "dataset": self.profile.dataset, "ipc": ipc, "release": True}
+
+    def _released_set(self, method: str, ipc: int):
+        """A released set (DATM): loaded from the data root when it is there (and its identity
+        recorded), else, when nothing will be trained, its stored identity (:class:`ReleasedSetRecord`)."""
+        from ..data import load_distilled
+        from ..evaluation import distilled_identity
+
+        if method != "datm" or ipc != 10:
+            raise ValueError("only the released DATM IPC-10 set is available")
+        spec = self._released_spec(method, ipc)
+        try:
+            path = self.datm_path()
+        except FileNotFoundError:
+            record = self.store.get("set", spec) if self.profile.persistent else None
+            if record is None or self.run_missing:
+                raise
+            return ReleasedSetRecord(**record["result"])
+        data = load_distilled(path, dataset=self.profile.dataset)
+        if self.profile.persistent and self.store.get("set", spec) is None:
+            self.store.put("set", spec, ReleasedSetRecord.of(data, distilled_identity(data)).to_dict(),
+                           provenance(self.device))
+        return data
+
+    def set_available(self, method: str, ipc: int = 10) -> str | None:
+        """None when the set can be shown (its files or its stored record exist), else a sentence
+        saying what is missing and how to get it."""
+        try:
+            self.distilled(method, ipc)
+        except FileNotFoundError as err:
+            return str(err)
+        except NotComputed:
+            return None  # never made: the chapter shows its runs as "not computed"
+        return None
+
     def register_set(self, folder: str | os.PathLike) -> Path:
         """Adopt a set made by ``gift distill`` with this profile's teacher and options: it is
         copied to where the profile keeps it and recorded, so chapters use it instead of
         distilling again. Its recipe must be exactly the one the profile would use."""
         import shutil
 
-        from .data import load_distilled
-        from .distill import get_distiller
+        from ..data import load_distilled
+        from ..distill import get_distiller
 
         ds = load_distilled(folder, dataset=self.train)
         recipe = ds.meta.get("recipe")
@@ -377,8 +345,8 @@ class Experiment:
         """Read the set back from its folder when its recipe matches, else distil and save it."""
         import time
 
-        from .data import load_distilled, save_distilled
-        from .distill import distill
+        from ..data import load_distilled, save_distilled
+        from ..distill import distill
 
         spec = self._set_spec(method, ipc, seed)
         folder = self._set_folder(method, ipc, seed)
@@ -431,31 +399,84 @@ class Experiment:
         (any :class:`EvalConfig` field, e.g. ``loss="gift"``); ``None`` when not computed and
         ``run_missing`` is off."""
         config = self.config(method, **overrides)
+        if config.label_source == "auto" and not get_loss(config.loss, **config.loss_kwargs).needs_teacher:
+            # a hard-label loss ignores the teacher: one run (and one stored record) per computation
+            config = config.replace(label_source="hard")
         try:
             data = self.distilled(method, ipc, set_seed)
             teacher = None
             if config.label_source in ("auto", "teacher") and not (
-                config.label_source == "auto" and getattr(data, "soft_labels", None) is not None
+                config.label_source == "auto" and has_soft_labels(data)
             ):
                 teacher = self.teacher(teacher_norm)
             zca = self.zca if data.space == "zca" else None
-            return evaluate(data, self.test, config, teacher=teacher, zca=zca, device=self.device,
-                            store=self.store, show_progress=self.show_progress, run_missing=self.run_missing)
+            return evaluate(data, self.test_for_lookup(), config, teacher=teacher, zca=zca, device=self.device,
+                            store=self.store, data_id=getattr(data, "identity", None),
+                            show_progress=self.show_progress, run_missing=self.run_missing)
         except NotComputed:
             return None
 
     def evaluate_data(self, data, config: EvalConfig, *, teacher: nn.Module | None = None) -> EvalResult | None:
         """Evaluate any set (e.g. a class subset for continual learning) through the store."""
         try:
-            return evaluate(data, self.test, config, teacher=teacher, device=self.device, store=self.store,
+            return evaluate(data, self.test_for_lookup(), config, teacher=teacher, device=self.device, store=self.store,
                             show_progress=self.show_progress, run_missing=self.run_missing)
         except NotComputed:
             return None
 
 
+@dataclass(frozen=True)
+class TestSetRecord:
+    """What the store's runs record of their test set: enough to look runs up (and to count
+    classes) on a machine that does not have the images."""
+
+    name: str
+    split: str
+    size: int
+    num_classes: int
+    class_names: tuple = ()
+
+    @classmethod
+    def of(cls, test) -> "TestSetRecord":
+        names = tuple(str(c) for c in (test.class_names or test.classes or ()))
+        return cls(test.name, test.split, int(len(test.labels)), int(test.num_classes), names)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ReleasedSetRecord:
+    """A released set's stored identity (DATM): what a run's key needs, without its files."""
+
+    identity: dict
+    num_images: int
+    num_classes: int
+    space: str
+    lr: float | None
+    has_soft_labels: bool
+    meta: dict
+
+    @classmethod
+    def of(cls, data, identity: dict) -> "ReleasedSetRecord":
+        lr = None if data.lr is None else float(data.lr)
+        meta = {k: v for k, v in (data.meta or {}).items() if k in ("format", "dataset")}
+        return cls(identity, int(len(data.labels)), int(data.num_classes), data.space, lr,
+                   data.soft_labels is not None, meta)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def has_soft_labels(data) -> bool:
+    """The set carries its own soft labels (DATM's learned logits), so ``auto`` uses them."""
+    flag = getattr(data, "has_soft_labels", None)
+    return bool(flag) if flag is not None else getattr(data, "soft_labels", None) is not None
+
+
 def _recipe_matches(recipe: dict, spec: dict) -> bool:
     """A set on disk was made by the current distiller with the spec's method, data, teacher and options."""
-    from .distill import get_distiller
+    from ..distill import get_distiller
 
     if not recipe or any(recipe.get(k) != spec[k] for k in ("method", "dataset", "ipc", "seed", "teacher")):
         return False
@@ -465,126 +486,5 @@ def _recipe_matches(recipe: dict, spec: dict) -> bool:
     return all(options.get(k) == v for k, v in spec["options"].items())
 
 
-# ------------------------------------------------------------------------------------ reporting
-
-
-def fmt(result: EvalResult | None, which: str = "best") -> str:
-    """``"62.31 ± 0.42"`` (mean ± population std over seeds) or ``"not computed"``."""
-    if result is None:
-        return "not computed"
-    s = result.summary()
-    return f"{s[which + '_mean']:.2f} ± {s[which + '_std']:.2f}"
-
-
-def mean_std(result: EvalResult | None, which: str = "best") -> tuple[float, float]:
-    if result is None:
-        return float("nan"), float("nan")
-    s = result.summary()
-    return s[which + "_mean"], s[which + "_std"]
-
-
-def _seed_runs(results) -> list[dict]:
-    """The per-seed run records of ``results`` (``EvalResult`` or None = not computed)."""
-    return [r for res in results if res is not None for r in res.runs]
-
-
-def device_kind(device: str) -> str:
-    """"CPU" or "GPU" for a provenance device name ("cpu: ..." or a CUDA device name)."""
-    return "CPU" if device.startswith("cpu") else "GPU"
-
-
-def provenance_summary(results) -> str:
-    """One line saying how many runs a chapter shows, when, where and from which commit."""
-    runs = _seed_runs(results)
-    if not runs:
-        return "no recorded runs"
-    provs = [r.get("provenance", {}) for r in runs]
-    dates = sorted(p.get("date", "?")[:10] for p in provs)
-    devices = sorted({p.get("device", "?") for p in provs})
-    commits = sorted({p.get("git_commit", "?") for p in provs})
-    hours = sum(p.get("wall_time_s") or 0 for p in provs) / 3600
-    span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
-    return (f"{len(runs)} training runs recorded {span} on {'; '.join(devices)} "
-            f"(commits {', '.join(commits)}; {hours:.2f} h of training)")
-
-
-def hardware_summary(results) -> str:
-    """Where a set of runs was trained, e.g. "CPU only (2 machines)" or "GPU: NVIDIA H100 (12 runs);
-    CPU (40 runs)", and how many were compiled: the book says for each table whether it has GPU
-    runs."""
-    runs = _seed_runs(results)
-    if not runs:
-        return "no recorded runs"
-    kinds: dict[str, list[str]] = {}
-    for r in runs:
-        d = r.get("provenance", {}).get("device", "?")
-        kinds.setdefault(device_kind(d), []).append(d)
-    n_compiled = sum(bool(r.get("compiled")) for r in runs)
-    compiled = f"; {n_compiled} compiled" if n_compiled else ""  # torch.compile: other rounding
-    if set(kinds) == {"CPU"}:
-        n = len(set(kinds["CPU"]))
-        return f"CPU only ({len(runs)} runs on {n} machine{'s' if n > 1 else ''}{compiled})"
-    parts = []
-    for kind in ("GPU", "CPU"):
-        if kind in kinds:
-            names = sorted({d.split(": ", 1)[-1] for d in kinds[kind]})
-            parts.append(f"{kind}: {', '.join(names)} ({len(kinds[kind])} runs)")
-    return "; ".join(parts) + (f" ({n_compiled} compiled)" if n_compiled else "")
-
-
-def run_plan(results: dict) -> list[str]:
-    """One line per run of a chapter with what it *ran*, not what it measured: loss and its options,
-    student, optimizer, the resolved protocol numbers, the checkpoint epochs recorded, and whether
-    every accuracy is a valid percentage.
-
-    Accuracies after a few epochs of training differ in the last bits between CPU models (oneDNN
-    picks other kernels), so they cannot be compared across the machines CI may run on; these
-    lines are exact on every machine and change only when the protocol does. The regression tests
-    (nbval) check them."""
-    lines = []
-    for label, res in results.items():
-        name = " ".join(str(p) for p in label) if isinstance(label, tuple) else str(label)
-        if res is None:
-            lines.append(f"{name}: not computed")
-            continue
-        c, h = res.config, res.hparams
-        kw = ",".join(f"{k}={v}" for k, v in sorted(c["loss_kwargs"].items()))
-        model_kw = ",".join(f"{k}={v}" for k, v in sorted(c["model_kwargs"].items()))
-        epochs = sorted({tuple(ck["epoch"] for ck in r["checkpoints"]) for r in res.runs})
-        valid = all(0.0 <= ck["accuracy"] <= 100.0 for r in res.runs for ck in r["checkpoints"])
-        lines.append(
-            f"{name}: {c['loss']}({kw}) {c['model']}({model_kw}) {c['optimizer']} lr={h['lr']:g} "
-            f"wd={h['weight_decay']:g} batch={h['batch_size']} epochs={c['epochs']} "
-            f"milestones={list(h['milestones'])} seeds={[r['seed'] for r in res.runs]} "
-            f"checkpoints={'/'.join(str(list(e)) for e in epochs)} accuracies valid={valid}"
-        )
-    return lines
-
-
-def describe_profile(profile: str | Profile) -> str:
-    p = get_profile(profile)
-    lines = [f"Profile **{p.name}**: {p.description}."]
-    if p.deviations:
-        lines.append("Differences from the paper's protocol: " + "; ".join(p.deviations) + ".")
-    return "\n".join(lines)
-
-
-def markdown_table(header, rows) -> str:
-    """A Markdown table (the chapters display it with ``IPython.display.Markdown``)."""
-    lines = ["| " + " | ".join(str(h) for h in header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def as_row(result: EvalResult | None) -> dict[str, float]:
-    """Flat numbers for tables and figures (NaN when not computed)."""
-    b, bs = mean_std(result, "best")
-    f, fs = mean_std(result, "final")
-    return {"best": b, "best_std": bs, "final": f, "final_std": fs}
-
-
-__all__ = [
-    "COPIES_REAL_IMAGES", "Experiment", "LazySet", "METHOD_STUDENT", "OWN_LOSS", "PROFILES", "Profile",
-    "as_row", "describe_profile", "device_kind", "fmt", "get_profile", "hardware_summary", "list_profiles",
-    "markdown_table", "mean_std", "provenance_summary", "run_plan",
-]
+__all__ = ["Experiment", "LazySet", "ReleasedSetRecord", "TestSetRecord", "default_regenerated_dir", "default_sets_dir",
+           "has_soft_labels"]

@@ -1,0 +1,251 @@
+"""The paper's claims, each built from matched comparisons of stored runs.
+
+A comparison varies only what its claim is about: the same set, teacher, student, optimizer and
+budget on both sides, the baseline named in its label. Every comparison is judged by the one rule
+of :mod:`gift.stats`; a claim's verdict follows the scale of :mod:`gift.companion.claims`. The
+claims page (``notebooks/10_claims.py``) and the chapters call these builders, so a claim is
+decided in one place only.
+
+Each builder takes an :class:`~gift.companion.Experiment` (which looks runs up in the store and,
+with ``run_missing``, trains what is missing) and returns a :class:`Claim`; nothing here tunes a
+threshold to a result.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from ..stats import LOSS, TIE, WIN, Comparison, compare  # noqa: F401 (TIE: see Check.outcome)
+from .claims import Claim
+from .profiles import OWN_LOSS
+
+IPC = 10  # the IPC every ablation-type claim is tested at (the paper's Tables 3, 5, 7, 12)
+DISTILLED = ("rded", "sre2l", "datm")  # distilled sets; "random" is the control
+ABLATION_SETS = ("rded", "sre2l")  # our own sets, relabelled online by our teacher
+GAMMA_PAPER = 0.1
+
+
+@dataclass(frozen=True)
+class Check:
+    """A yes/no observation that is not a seed comparison (a bound on a share of batches, a
+    timing): ``share`` of cases where the statement holds. Outcome: win when it holds in every case,
+    loss when it fails in most, tie otherwise. ``delta`` is the share, so the median effect of a
+    claim made of checks is a share too."""
+
+    label: str
+    share: float = math.nan
+
+    @property
+    def available(self) -> bool:
+        return not math.isnan(self.share)
+
+    @property
+    def delta(self) -> float:
+        return self.share
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return self.share, self.share
+
+    @property
+    def outcome(self) -> str:
+        if not self.available:
+            return "missing"
+        if self.share >= 1.0:
+            return WIN
+        return LOSS if self.share < 0.5 else TIE
+
+    def text(self) -> str:
+        if not self.available:
+            return f"{self.label}: not computed"
+        return f"{self.label}: holds in {100 * self.share:.0f}% of cases ({self.outcome})"
+
+
+class Checklist:
+    """Builds the claims from one experiment; ``runs`` keeps every result used (for provenance)."""
+
+    def __init__(self, ex, *, sets: tuple = ABLATION_SETS, heavy: bool = True, ipc: int = IPC,
+                 main_sets: tuple = DISTILLED):
+        self.ex, self.ipc = ex, ipc
+        self.sets = tuple(m for m in sets if m in ex.profile.methods)  # the ablation-type claims
+        self.main_sets = main_sets  # the loss grid and the main table
+        self.heavy = heavy  # False (smoke): leave out the long comparisons
+        self.runs: list = []
+        self.pairs: dict = {}  # comparison label -> (result, baseline): the runs behind it, for the explorer
+
+    def compare(self, label: str, result, baseline):
+        """:func:`gift.stats.compare`, remembering the two results (per-seed curves for the widget)."""
+        self.pairs[label] = (result, baseline)
+        return compare(label, result, baseline)
+
+    def ev(self, method: str, ipc: int | None = None, **overrides):
+        result = self.ex.evaluate(method, ipc or self.ipc, **overrides)
+        self.runs.append(result)
+        return result
+
+    def methods(self) -> list[str]:
+        """The profile's methods among ``main_sets`` whose set can be shown here."""
+        return [m for m in self.main_sets if m in self.ex.profile.methods and self.ex.set_available(m) is None]
+
+    # ------------------------------------------------------------------------------ the claims
+
+    def loss_choice(self) -> Claim:
+        """Section 3.2: the loss changes accuracy a lot — on each set, the best of the non-GIFT
+        losses against the worst."""
+        comps = []
+        grid = [L for L in self.ex.profile.loss_grid if L not in ("gift", "cosine")]
+        for m in self.methods():
+            res = {L: self.ev(m, loss=L) for L in grid}
+            done = {L: r for L, r in res.items() if r is not None}
+            if len(done) < 2:
+                comps.append(self.compare(f"{m}: best vs worst loss", None, None))
+                continue
+            ranked = sorted(done, key=lambda L: done[L].summary()["best_mean"])
+            comps.append(self.compare(f"{m}: {ranked[-1]} (best) vs {ranked[0]} (worst)", done[ranked[-1]], done[ranked[0]]))
+        return Claim("The label loss used on a distilled set changes accuracy a lot", "01_loss_sensitivity", comps)
+
+    def gift_best_loss(self) -> Claim:
+        """Table 6 / Figure 1: GIFT beats every other label loss on the same set."""
+        comps = []
+        for m in self.methods():
+            gift = self.ev(m, loss="gift")
+            comps += [self.compare(f"{m}: gift vs {L}", gift, self.ev(m, loss=L))
+                      for L in self.ex.profile.loss_grid if L != "gift"]
+        return Claim("GIFT is the best label loss", "01_loss_sensitivity", comps)
+
+    def improves_every_method(self) -> Claim:
+        """Tables 1-2: GIFT against each distillation method's own loss, distilled sets only."""
+        comps = []
+        for m in self.methods():
+            ipcs = (IPC,) if m == "datm" else (self.ex.profile.ipcs if self.heavy else (self.ipc,))
+            for ipc in ipcs:
+                comps.append(self.compare(f"{m} IPC {ipc}: gift vs {OWN_LOSS[m]}", self.ev(m, ipc, loss="gift"),
+                                     self.ev(m, ipc, loss=OWN_LOSS[m])))
+        return Claim("GIFT improves every distillation method at every IPC", "04_main_tables", comps,
+                     note="distilled sets only, each against its method's own loss; random subsets are the control below")
+
+    def random_control(self) -> Claim:
+        """The control beside the main table: random real images relabelled by the same teacher,
+        GIFT against KL (T = 20) — the same baseline as the RDED and SRe2L sets."""
+        comps = []
+        if "random" in self.ex.profile.methods:
+            for ipc in (self.ex.profile.ipcs if self.heavy else (self.ipc,)):
+                comps.append(self.compare(f"random IPC {ipc}: gift vs kl", self.ev("random", ipc, loss="gift"),
+                                     self.ev("random", ipc, loss="kl")))
+        return Claim("Control: GIFT's gain on random real images (same teacher, against KL)", "09_beyond_the_paper",
+                     comps, note="not a claim of the paper: tells whether a gain is specific to distilled data")
+
+    def both_modules(self) -> Claim:
+        """Tables 7, 13: refinement alone and the cosine loss alone each help, and together more."""
+        comps = []
+        for m in self.sets:
+            kl, ref, cos, gift = (self.ev(m, loss=L) for L in ("kl", "kl_refined", "cosine", "gift"))
+            comps += [self.compare(f"{m}: refinement alone vs neither (kl)", ref, kl),
+                      self.compare(f"{m}: cosine loss alone vs neither (kl)", cos, kl),
+                      self.compare(f"{m}: both vs refinement alone", gift, ref),
+                      self.compare(f"{m}: both vs cosine loss alone", gift, cos)]
+        return Claim("Both modules (label refinement, cosine loss) help", "08_ablations", comps,
+                     note="'refinement alone' is our reading (KL against the refined label), see chapter 8")
+
+    def gamma(self) -> Claim:
+        """Figures 3, 8: gamma = 0.1 beats every other weight of the sweep."""
+        comps = []
+        for m in self.sets:
+            best = self.ev(m, loss="gift")
+            comps += [self.compare(f"{m}: gamma {GAMMA_PAPER} vs {g}", best, self.ev(m, loss="gift", loss_kwargs={"gamma": g}))
+                      for g in self.ex.profile.gammas if g != GAMMA_PAPER]
+        return Claim(f"gamma = {GAMMA_PAPER} is the best refinement weight", "08_ablations", comps)
+
+    def beats_kd(self) -> Claim:
+        """Table 3: GIFT beats the knowledge-distillation losses."""
+        comps = []
+        for m in self.sets:
+            gift = self.ev(m, loss="gift")
+            comps += [self.compare(f"{m}: gift vs {L}", gift, self.ev(m, loss=L)) for L in self.ex.profile.kd_losses]
+        return Claim("GIFT beats KD, WSLD, DKD and NKD", "05_kd_comparison", comps)
+
+    def avoids_collapse(self) -> Claim:
+        """Tables 5, 12: under SGD and Adam, GIFT beats the authors' KL (T = 20, no T²)."""
+        comps = [self.compare(f"rded, {opt}: gift vs kl", self.ev("rded", loss="gift", optimizer=opt),
+                         self.ev("rded", loss="kl", optimizer=opt)) for opt in ("sgd", "adam")]
+        return Claim("Under SGD and Adam, GIFT avoids the collapse of the KL loss", "06_generalization", comps)
+
+    def collapse_is_the_loss(self) -> Claim:
+        """The control of the claim above: KL multiplied by T² has the gradient scale of a T = 1 loss.
+        If GIFT also beats KL×T², the collapse is a property of the loss; if not, of its 1/T² scale."""
+        comps = [self.compare(f"rded, {opt}: gift vs kl x T^2", self.ev("rded", loss="gift", optimizer=opt),
+                         self.ev("rded", loss="kl", loss_kwargs={"t2_scale": True}, optimizer=opt))
+                 for opt in ("sgd", "adam")]
+        return Claim("The KL collapse is caused by the loss, not by its 1/T^2 gradient scale", "06_generalization",
+                     comps, note="not a claim the paper tests: its control (KL x T^2) is ours")
+
+    def sgd_adam_beat_adamw(self) -> Claim:
+        """Table 12: with GIFT, SGD and Adam beat AdamW."""
+        gift_adamw = self.ev("rded", loss="gift")
+        comps = [self.compare(f"rded, gift: {opt} vs adamw", self.ev("rded", loss="gift", optimizer=opt), gift_adamw)
+                 for opt in ("sgd", "adam")]
+        return Claim("With GIFT, SGD and Adam beat AdamW", "06_generalization", comps)
+
+    def cross_architecture(self) -> Claim:
+        """Table 4: GIFT against the set's own loss when a larger student learns from ConvNet data."""
+        comps = []
+        if self.heavy:
+            for name, student in self.ex.profile.students.items():
+                if not student:
+                    continue
+                for m in self.sets:
+                    comps.append(self.compare(f"{m} -> {name}: gift vs {OWN_LOSS[m]}", self.ev(m, loss="gift", **student),
+                                         self.ev(m, loss=OWN_LOSS[m], **student)))
+        short = any(self.ex.profile.short_budget.get(s.get("model")) for s in self.ex.profile.students.values() if s)
+        return Claim("GIFT improves cross-architecture results", "06_generalization", comps, short_budget=short,
+                     note="ConvNet-3 data, larger students; " + (
+                         "their runs are shorter than the paper's (see the Protocol page)" if short else ""))
+
+    def continual(self) -> Claim:
+        """Section 5.5: every trained step of the GDumb-style class-incremental schedule on RDED IPC 10."""
+        comps = []
+        if self.heavy:  # the same recorded steps as chapter 7 (its 10-step schedule holds every step)
+            from ..continual import continual_summaries
+
+            summary = continual_summaries(self.ex, "rded", self.ipc, [OWN_LOSS["rded"], "gift"], (5, 10), seed=0)
+            for own, gift in zip(*(summary[f"{L}|10"] for L in (OWN_LOSS["rded"], "gift"))) if summary else ():
+                if not own["trivial"]:
+                    comps.append(Comparison(f"continual, {len(own['seen'])} classes seen: gift vs {OWN_LOSS['rded']}",
+                                            tuple(r["best"] for r in gift["runs"]), tuple(r["best"] for r in own["runs"])))
+        return Claim("GIFT improves class-incremental (GDumb) continual learning", "07_continual_learning", comps,
+                     note="CIFAR-10 (10 classes) instead of CIFAR-100")
+
+    def theorem_bound(self, tau: float = 0.1) -> Claim:
+        """Theorem 1, eq. (9): the bound holds on every batch of every (data, student, batching)
+        combination chapter 3 measured (read from its stored record)."""
+        record = next((r for r in self.ex.store.records("theory")
+                       if r["spec"].get("chapter") == "03_theorem" and r["spec"].get("profile") == self.ex.profile.name),
+                      None) if (self.ex.store.root / "theory").is_dir() else None
+        comps = []
+        if record is not None:
+            for data, students in record["result"]["bounds"].items():
+                for student, batchings in students.items():
+                    for batching, entry in batchings.items():
+                        p = entry["per_tau"][repr(float(tau))]
+                        comps.append(Check(f"{data} images, {student}, {batching} batches: eq. (9) <= InfoNCE",
+                                           max(p["holds9_all"], p["holds9_others"])))
+        return Claim("Theorem 1's bound (9) holds on real outputs", "03_theorem", comps,
+                     note="a numeric check, not a seed comparison: win = holds on every batch, loss = fails on most")
+
+    def all(self) -> list[Claim]:
+        """Every claim, in the order of the paper."""
+        builders: list[Callable[[], Claim]] = [
+            self.loss_choice, self.gift_best_loss, self.theorem_bound, self.improves_every_method,
+            self.random_control, self.both_modules, self.gamma, self.beats_kd, self.avoids_collapse,
+            self.collapse_is_the_loss, self.sgd_adam_beat_adamw, self.cross_architecture, self.continual,
+        ]
+        return [build() for build in builders]
+
+
+def cost_check(step_ratio: float, limit: float = 1.02) -> Check:
+    """"Near-zero cost": GIFT's training step within ``limit`` of the KL step it replaces."""
+    return Check(f"GIFT step / KL step = {step_ratio:.4f} (limit {limit})", 1.0 if step_ratio <= limit else 0.0)
+
+
+__all__ = ["ABLATION_SETS", "Check", "Checklist", "DISTILLED", "IPC", "cost_check"]

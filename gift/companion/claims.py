@@ -1,0 +1,75 @@
+"""Verdicts for the claims checklist: every comparison is judged by the one rule of
+:mod:`gift.stats` (Welch's t-test at alpha = 0.05), and a claim over several comparisons gets
+
+* ``supported`` — every computed comparison is a win;
+* ``mostly supported`` — more wins than losses;
+* ``contradicted`` — at least one loss, and losses are at least as many as wins;
+* ``mixed`` — no comparison differs beyond noise (ties only);
+* ``not testable here`` — no comparison could be made (runs missing, or the setting needs a GPU).
+
+The scale is fixed before the runs and applied to whatever they gave; nothing is tuned to it. A
+claim whose runs are shorter than the paper's (``short_budget``) says so next to its verdict.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..stats import LOSS, MISSING, TIE, WIN, Comparison, compare, median_effect, tally
+
+SUPPORTED = "supported"
+MOSTLY = "mostly supported"
+MIXED = "mixed"
+CONTRADICTED = "contradicted"
+NOT_TESTABLE = "not testable here"
+VERDICTS = (SUPPORTED, MOSTLY, MIXED, CONTRADICTED, NOT_TESTABLE)
+
+
+def verdict_of(counts: dict[str, int]) -> str:
+    """The verdict scale above, from win/tie/loss counts."""
+    w, t, l = counts[WIN], counts[TIE], counts[LOSS]
+    if w + t + l == 0:
+        return NOT_TESTABLE
+    if w == w + t + l:
+        return SUPPORTED
+    if w > l:
+        return MOSTLY
+    if l >= 1:
+        return CONTRADICTED
+    return MIXED
+
+
+@dataclass
+class Claim:
+    """One claim of the paper and the comparisons that test it."""
+
+    claim: str
+    where: str  # chapter that shows the evidence
+    comparisons: list[Comparison] = field(default_factory=list)
+    note: str = ""  # setting differences or why it cannot be tested
+    short_budget: bool = False  # its runs are shorter than the paper's 1000 epochs
+
+    def counts(self) -> dict[str, int]:
+        return tally(self.comparisons)
+
+    @property
+    def verdict(self) -> str:
+        return verdict_of(self.counts())
+
+    def median_effect(self) -> tuple[float, float, float]:
+        return median_effect(self.comparisons)
+
+    def wtl(self) -> str:
+        n = self.counts()
+        return f"{n[WIN]}/{n[TIE]}/{n[LOSS]}"
+
+    def evidence(self) -> str:
+        n = self.counts()
+        made = n[WIN] + n[TIE] + n[LOSS]
+        head = f"{n[WIN]} wins, {n[TIE]} ties, {n[LOSS]} losses of {made}"
+        if n[MISSING]:
+            head += f"; {n[MISSING]} not computed"
+        return head
+
+
+__all__ = ["CONTRADICTED", "Claim", "Comparison", "MIXED", "MOSTLY", "NOT_TESTABLE", "SUPPORTED", "VERDICTS",
+           "compare", "verdict_of"]

@@ -1,0 +1,161 @@
+"""The one statistical rule behind every verdict of the book.
+
+A comparison puts two samples of seed accuracies side by side (a method and its baseline, the same
+set, teacher and budget) and reports the difference of their means, its 95% confidence interval
+and a two-sided p-value from **Welch's t-test**; it is a *win* when p < 0.05 and the difference is
+positive, a *loss* when p < 0.05 and it is negative, a *tie* otherwise.
+
+Why Welch's t-test and not a bootstrap: with 3-5 seeds per arm a bootstrap has only a few dozen
+distinct resamples, and its percentile interval is known to be too narrow at such sizes, so it
+would call too many differences; the t-interval uses the exact small-sample quantile instead.
+Why Welch and not Student's pooled test: a loss change can change the seed-to-seed spread (GIFT's
+runs are often tighter than KL's), and Welch does not assume equal variances. Why unpaired: seeds
+of two arms share an initialisation and batch order, but nothing guarantees their accuracies are
+correlated, and an unpaired test never overstates the evidence when they are not. The test assumes
+roughly normal seed accuracies; ``tests/test_stats.py`` checks by simulation that, at the seed
+counts the book uses, equal means are called a win or a loss in at most 5% of comparisons.
+
+The test uses the sample variance (``ddof=1``), as it must; the book's tables keep showing the
+authors' ``mean ± np.std`` (population std, ``ddof=0``) next to it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+ALPHA = 0.05  # the significance level of every verdict in the book
+CONFIDENCE = 0.95  # the interval reported with every difference
+
+WIN, TIE, LOSS, MISSING = "win", "tie", "loss", "missing"
+OUTCOMES = (WIN, TIE, LOSS, MISSING)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Method vs baseline over seeds: what was compared and what the rule says about it.
+
+    ``values``/``base_values`` are the per-seed accuracies (percent); empty when not computed."""
+
+    label: str
+    values: tuple = ()
+    base_values: tuple = ()
+
+    @property
+    def available(self) -> bool:
+        return len(self.values) >= 2 and len(self.base_values) >= 2
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values)) if self.values else math.nan
+
+    @property
+    def base_mean(self) -> float:
+        return float(np.mean(self.base_values)) if self.base_values else math.nan
+
+    @property
+    def delta(self) -> float:
+        return self.mean - self.base_mean
+
+    @property
+    def seeds(self) -> tuple[int, int]:
+        return len(self.values), len(self.base_values)
+
+    def _welch(self) -> tuple[float, float, float]:
+        """(p-value, CI low, CI high) of the mean difference."""
+        return welch(self.values, self.base_values)
+
+    @property
+    def p_value(self) -> float:
+        return self._welch()[0] if self.available else math.nan
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        if not self.available:
+            return math.nan, math.nan
+        _, lo, hi = self._welch()
+        return lo, hi
+
+    @property
+    def outcome(self) -> str:
+        if not self.available:
+            return MISSING
+        p = self.p_value
+        if p < ALPHA:
+            return WIN if self.delta > 0 else LOSS
+        return TIE
+
+    def text(self) -> str:
+        """``"label: 64.1 vs 63.8, +0.30 [-0.41, +1.01], p = 0.38 (tie)"``."""
+        if not self.available:
+            return f"{self.label}: not computed"
+        lo, hi = self.interval
+        return (f"{self.label}: {self.mean:.2f} vs {self.base_mean:.2f}, {self.delta:+.2f} "
+                f"[{lo:+.2f}, {hi:+.2f}], p = {format_p(self.p_value)} ({self.outcome})")
+
+
+def welch(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Welch's two-sample t-test of mean(a) - mean(b): (two-sided p, CI low, CI high).
+
+    Two samples with zero variance each are a degenerate case the t-test cannot judge: equal
+    means give p = 1, different means p = 0 with a zero-width interval."""
+    from scipy import stats
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"Welch's test needs at least 2 seeds per arm, got {len(a)} and {len(b)}")
+    delta = float(a.mean() - b.mean())
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se2 = va + vb
+    if se2 == 0:
+        return (1.0 if delta == 0 else 0.0), delta, delta
+    df = se2 ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    t = delta / math.sqrt(se2)
+    p = float(2 * stats.t.sf(abs(t), df))
+    half = float(stats.t.ppf(0.5 + confidence / 2, df)) * math.sqrt(se2)
+    return p, delta - half, delta + half
+
+
+def format_p(p: float) -> str:
+    if math.isnan(p):
+        return "n/a"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def seed_values(result, which: str = "best") -> tuple:
+    """The per-seed accuracies of an ``EvalResult`` (empty when ``result`` is None: not computed)."""
+    if result is None:
+        return ()
+    return tuple(float(r[which]) for r in result.runs)
+
+
+def compare(label: str, result, baseline, which: str = "best") -> Comparison:
+    """A :class:`Comparison` of two ``EvalResult`` (either may be None = not computed)."""
+    return Comparison(label, seed_values(result, which), seed_values(baseline, which))
+
+
+def tally(comparisons: Sequence[Comparison]) -> dict[str, int]:
+    out = dict.fromkeys(OUTCOMES, 0)
+    for c in comparisons:
+        out[c.outcome] += 1
+    return out
+
+
+def median_effect(comparisons: Sequence[Comparison]) -> tuple[float, float, float]:
+    """(median difference, its comparison's CI low, high) over the computed comparisons.
+
+    The interval reported with the median is the one of the comparison whose difference is the
+    median (the lower middle one for an even count), so it is a real 95% interval of one
+    comparison, not an average of intervals."""
+    done = sorted((c for c in comparisons if c.available), key=lambda c: c.delta)
+    if not done:
+        return math.nan, math.nan, math.nan
+    middle = done[(len(done) - 1) // 2]
+    lo, hi = middle.interval
+    return middle.delta, lo, hi
+
+
+__all__ = ["ALPHA", "CONFIDENCE", "Comparison", "LOSS", "MISSING", "OUTCOMES", "TIE", "WIN", "compare",
+           "format_p", "median_effect", "seed_values", "tally", "welch"]

@@ -1,0 +1,73 @@
+"""The claims are built from matched comparisons: each compares runs that differ only in what the
+claim is about (checked on a stand-in experiment that records every lookup)."""
+from types import SimpleNamespace
+
+from gift.companion import get_profile
+from gift.companion.checklist import Check, Checklist, cost_check
+from gift.companion.claims import CONTRADICTED, NOT_TESTABLE, SUPPORTED
+
+
+class FakeExperiment:
+    """Answers every evaluation with 5 seeds; GIFT is one point better than anything else."""
+
+    def __init__(self, missing=()):
+        self.profile = get_profile("companion")
+        self.calls = []
+        self.missing = missing
+        self.store = SimpleNamespace(root=SimpleNamespace(__truediv__=lambda s, k: SimpleNamespace(is_dir=lambda: False)))
+
+    def set_available(self, method, ipc=10):
+        return None
+
+    def evaluate(self, method, ipc, **kw):
+        self.calls.append((method, ipc, kw))
+        if kw.get("loss") in self.missing:
+            return None
+        base = 61.0 if kw.get("loss") == "gift" else 60.0
+        return SimpleNamespace(runs=[{"best": base + 0.1 * s, "final": base} for s in range(5)])
+
+
+def test_sgd_control_compares_gift_with_kl_times_t2_under_the_same_optimizer():
+    ex = FakeExperiment()
+    claim = Checklist(ex).collapse_is_the_loss()
+    assert claim.verdict == SUPPORTED
+    for opt in ("sgd", "adam"):
+        assert ("rded", 10, {"loss": "gift", "optimizer": opt}) in ex.calls
+        assert ("rded", 10, {"loss": "kl", "loss_kwargs": {"t2_scale": True}, "optimizer": opt}) in ex.calls
+
+
+def test_random_subsets_are_a_control_against_kl_not_soft_ce():
+    ex = FakeExperiment()
+    claim = Checklist(ex).random_control()
+    assert all("vs kl" in c.label for c in claim.comparisons)
+    assert not any(kw.get("loss") == "soft_ce" for m, _, kw in ex.calls if m == "random")
+
+
+def test_the_main_claim_counts_distilled_sets_only():
+    ex = FakeExperiment()
+    claim = Checklist(ex).improves_every_method()
+    assert claim.comparisons and not any(c.label.startswith("random") for c in claim.comparisons)
+    assert {m for m, _, _ in ex.calls} == {"rded", "sre2l", "datm"}
+
+
+def test_grids_come_from_the_profile():
+    ex = FakeExperiment()
+    claim = Checklist(ex).gamma()
+    gammas = [g for g in get_profile("companion").gammas if g != 0.1]
+    assert len(claim.comparisons) == 2 * len(gammas)
+    assert len(Checklist(ex).beats_kd().comparisons) == 2 * len(get_profile("companion").kd_losses)
+
+
+def test_missing_runs_make_a_claim_not_testable_and_losses_contradict():
+    assert Checklist(FakeExperiment(missing=("gift",))).beats_kd().verdict == NOT_TESTABLE
+    # gamma 0.1 is "gift" with default kwargs in this stand-in, as good as every other gamma: ties
+    assert Checklist(FakeExperiment()).sgd_adam_beat_adamw().verdict != SUPPORTED
+
+
+def test_checks_and_cost():
+    assert Check("x", 1.0).outcome == "win" and Check("x", 0.2).outcome == "loss" and Check("x", 0.7).outcome == "tie"
+    assert Check("x").outcome == "missing"
+    assert cost_check(1.001).outcome == "win" and cost_check(1.05).outcome == "loss"
+    from gift.companion.claims import Claim
+
+    assert Claim("bound", "03", [Check("a", 0.0), Check("b", 0.0)]).verdict == CONTRADICTED
