@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -55,6 +56,9 @@ def test_colab_user_end_to_end(tmp_path):
     _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(dist),
           str(ROOT)], cwd=tmp_path)
     wheel = next(dist.glob("gift_companion-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:  # package data and licence travel with the wheel
+        names = zf.namelist()
+    assert "gift/companion/paper_tables.csv" in names and any(n.endswith("licenses/LICENSE") for n in names)
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     py = venv / "bin" / "python"
     site = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
@@ -65,9 +69,10 @@ def test_colab_user_end_to_end(tmp_path):
                PIP_DISABLE_PIP_VERSION_CHECK="1", GIFT_COMPILE="off")
     _run([str(py), "-m", "pip", "install", "--quiet", "--ignore-installed", str(wheel)], env=env, cwd=work)
     # 2. the installed package, outside the repository
-    probe = _run([str(py), "-c", "import gift, gift.results as r; print(gift.__file__); print(r.default_results_dir())"],
+    probe = _run([str(py), "-c", "import gift, gift.results as r; from importlib.metadata import version; "
+                  "print(gift.__file__, r.default_results_dir(), version('gift-companion'), gift.__version__)"],
                  env=env, cwd=work).stdout.split()
-    assert probe[0].startswith(str(site)) and probe[1] == "results"
+    assert probe[0].startswith(str(site)) and probe[1] == "results" and probe[2] == probe[3]
     assert "usage" in _run([str(venv / "bin" / "gift"), "--help"], env=env, cwd=work).stdout
     # 3. the published chapter on a (fake) Colab: setup cell, then an edited parameters cell
     (fake / "google" / "colab").mkdir(parents=True)  # namespace package "google", like Colab's
