@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from typing import Callable
 
 from .registry import Registry
@@ -53,6 +54,8 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data")
     g.add_argument("distilled", help="distilled set: an image folder, data.pt, a DATM folder (images.pt, labels.pt, lr.pt), a res_*.pt, or a folder written by `gift distill`")
     g.add_argument("--dataset", help="test dataset name (default: read from the distilled set's metadata)")
+    g.add_argument("--allow-partial", action="store_true",
+                   help="accept a set without images for some classes (by default such a set is refused, since it would be scored as complete)")
     g.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
     g.add_argument("--download", action="store_true", default=None, help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet; default: on Google Colab only, or $GIFT_DOWNLOAD=1/0)")
     g = p.add_argument_group("labels")
@@ -92,13 +95,22 @@ def run_eval(args: argparse.Namespace) -> int:
     import torch.distributed as dist
 
     from .data import load_dataset, load_distilled
-    from .evaluation import evaluate
-    from .protocol import EvalConfig
+    from .evaluation import check_image_shape, check_same_dataset, evaluate
     from .results import ResultsStore
     from .teachers import load_teacher
 
+    from .utils import OutputError, check_writable_dir, check_writable_file, resolve_device
+
     world = int(os.environ.get("WORLD_SIZE", "1"))
     device = args.device
+    # every input is checked before any data is loaded or any student trained
+    if device != "auto":
+        resolve_device(device)
+    if args.output:
+        check_writable_file(args.output, "--output file")
+    if args.store:
+        check_writable_dir(os.path.join(args.store, "eval"), "--store folder")
+    config = _eval_config(args)
     if world > 1 and not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() and device != "cpu" else "gloo"
         dist.init_process_group(backend)
@@ -110,11 +122,13 @@ def run_eval(args: argparse.Namespace) -> int:
     rank = dist.get_rank() if dist.is_initialized() else 0
 
     # --dataset goes to the loader too, so a set that declares another dataset is refused
-    distilled = load_distilled(args.distilled, dataset=args.dataset)
+    distilled = load_distilled(args.distilled, dataset=args.dataset, allow_partial=args.allow_partial)
     dataset = args.dataset or distilled.meta.get("dataset")
     if not dataset:
-        raise SystemExit("error: the distilled set does not say which dataset it comes from; pass --dataset")
+        raise ValueError("the distilled set does not say which dataset it comes from; pass --dataset")
     test = load_dataset(dataset, "test", root=args.data_root, download=args.download)
+    check_same_dataset(distilled, test)
+    check_image_shape(distilled, test)
     teacher = None
     if args.teacher:
         teacher = load_teacher(args.teacher, dataset=test.name, num_classes=test.num_classes)
@@ -124,7 +138,31 @@ def run_eval(args: argparse.Namespace) -> int:
 
         train = load_dataset(dataset, "train", root=args.data_root, download=args.download)
         zca = fit_zca(train, eps=distilled.meta.get("zca_eps", 0.1))
-    config = EvalConfig(
+    # under torchrun every rank reads the store (they must agree on what to train); rank 0 writes
+    store = ResultsStore(args.store) if args.store else None
+    result = evaluate(
+        distilled, test, config, teacher=teacher, zca=zca, device=device, store=store,
+        show_progress=not args.no_progress, compile=args.compile,
+    )
+    if rank == 0:
+        ranks = f" on {world} processes" if world > 1 else ""
+        # the numbers are printed first: a failing --output write cannot hide them
+        print(f"{os.path.basename(os.path.normpath(args.distilled))} [{config.model}]{ranks} {result.line()}", flush=True)
+        if args.output:
+            try:
+                result.save_json(args.output)
+            except OSError as err:
+                raise OutputError(f"cannot write --output {args.output}: {err.strerror or err} "
+                                  f"(the result is printed above{' and saved in the store' if store else ''})") from None
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0
+
+
+def _eval_config(args: argparse.Namespace):
+    from .protocol import EvalConfig
+
+    return EvalConfig(
         model=args.model, model_kwargs=parse_kv(args.model_arg), loss=args.loss,
         loss_kwargs=parse_kv(args.loss_arg), label_source=args.label_source,
         optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay, momentum=args.momentum,
@@ -132,19 +170,6 @@ def run_eval(args: argparse.Namespace) -> int:
         augment=args.augment, factor=args.factor, seeds=tuple(args.seeds), precision=args.precision,
         use_learned_lr=args.use_learned_lr,
     )
-    store = ResultsStore(args.store) if args.store and world == 1 else None
-    result = evaluate(
-        distilled, test, config, teacher=teacher, zca=zca, device=device, store=store,
-        show_progress=not args.no_progress, compile=args.compile,
-    )
-    if rank == 0:
-        if args.output:
-            result.save_json(args.output)
-        ranks = f" on {world} processes" if world > 1 else ""
-        print(f"{os.path.basename(os.path.normpath(args.distilled))} [{config.model}]{ranks} {result.line()}")
-    if dist.is_initialized():
-        dist.destroy_process_group()
-    return 0
 
 
 command("eval", "train students on a distilled set under the paper's protocol and report test accuracy")(
@@ -185,18 +210,22 @@ def run_teacher(args: argparse.Namespace) -> int:
         print(json.dumps(meta, indent=2))
         return 0
     from .data import load_dataset
+    from .utils import check_writable_file, resolve_device
 
     config = TeacherConfig(
         dataset=args.dataset, model=args.model, model_kwargs=parse_kv(args.model_arg), epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, seed=args.seed, precision=args.precision,
     )
+    if args.device != "auto":
+        resolve_device(args.device)
+    check_writable_file(args.output, "teacher output (-o)")  # before 45-60 minutes of training
     train = load_dataset(args.dataset, "train", root=args.data_root, download=args.download)
     test = load_dataset(args.dataset, "test", root=args.data_root, download=args.download)
     # an interrupted run resumes from OUTPUT.partial (saved after every epoch) when rerun
     partial = f"{args.output}.partial"
     model, meta = train_teacher(config, train, test, device=args.device, show_progress=not args.no_progress,
                                 checkpoint=partial)
-    save_teacher(model, meta, args.output)
+    save_teacher(model, meta, args.output)  # removes OUTPUT.partial only once the teacher is written
     print(f"teacher {meta['id']}: test accuracy {meta['test_accuracy']:.2f}% "
           f"({meta['provenance']['wall_time_s']:.0f} s) -> {args.output}")
     return 0
@@ -218,7 +247,12 @@ def run_results(args: argparse.Namespace) -> int:
 
     store = ResultsStore(args.store)
     count = 0
-    for rec in store.records(args.kind):
+    with warnings.catch_warnings(record=True) as skipped:
+        warnings.simplefilter("always")
+        records = list(store.records(args.kind))
+    for w in skipped:  # one line per unreadable record, naming its file
+        print(f"gift results: warning: {w.message}", file=sys.stderr)
+    for rec in records:
         count += 1
         spec, res, prov = rec["spec"], rec["result"], rec["provenance"]
         cfg = spec.get("config", {})
@@ -289,11 +323,30 @@ def main(argv: list[str] | None = None) -> int:
     _register_optional_commands()
     args = build_parser().parse_args(argv)
     _, run, _ = COMMANDS.get(args.command)
+    previous = warnings.formatwarning
+    # warnings (a skipped link loop, an empty class folder) read as one line, like errors
+    warnings.formatwarning = lambda message, category, *a, **k: f"gift {args.command}: warning: {message}\n"
     try:
         return run(args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"gift {args.command}: error: {err}", file=sys.stderr)
+    except expected_failures() as err:
+        print(f"gift {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = previous
+
+
+def expected_failures() -> tuple[type[BaseException], ...]:
+    """What bad input, bad files, an unavailable device, an unwritable output or a diverging run
+    raise: reported as one line with exit status 2, never a traceback."""
+    from .engine import TrainingDiverged
+
+    return (ValueError, FileNotFoundError, TrainingDiverged, PermissionError,
+            IsADirectoryError, NotADirectoryError)
+
+
+def _one_line(err: BaseException) -> str:
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    return " ".join(lines) if lines else type(err).__name__
 
 
 def _register_optional_commands() -> None:

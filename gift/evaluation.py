@@ -60,6 +60,12 @@ class EvalResult:
         atomic_write_json(path, self.to_dict())
 
 
+def _rank() -> int:
+    import torch.distributed as dist
+
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
 class NotComputed(LookupError):
     """Raised by ``evaluate(..., run_missing=False)`` when a seed's run is not in the store."""
 
@@ -163,6 +169,23 @@ def check_same_dataset(distilled, test, teacher: nn.Module | None = None) -> Non
         )
 
 
+def check_image_shape(distilled, test) -> None:
+    """The set's images must have the test images' shape (channels, height, width): a student built
+    for one size fails after an epoch on another, and a 1-channel set would be silently broadcast."""
+    images = getattr(distilled, "images", None)
+    if images is None or getattr(test, "images", None) is None:
+        return  # a lazy set is checked when it is materialised
+    have, want = tuple(images.shape[1:]), tuple(test.images.shape[1:])
+    if have != want:
+        from .data.errors import ImageShapeError
+
+        raise ImageShapeError(
+            f"the distilled images are {have[0]}x{have[1]}x{have[2]} (channels x height x width) but the "
+            f"{test.name!r} test images are {want[0]}x{want[1]}x{want[2]}; resize/convert the set to the "
+            f"test set's shape, or evaluate it on a dataset of its own size"
+        )
+
+
 def evaluate(
     distilled,
     test,
@@ -193,6 +216,8 @@ def evaluate(
             f"{test.name!r} has {test.num_classes}; evaluate it on its own dataset"
         )
     check_same_dataset(distilled, test, teacher if config.label_source in ("auto", "teacher") else None)
+    check_image_shape(distilled, test)
+    rank = _rank()
     data_id = data_id or distilled_identity(distilled)
     t_id = teacher_identity(teacher) if config.label_source in ("auto", "teacher") else None
     hparams = resolved_hparams(config, num_images(distilled), distilled.lr)
@@ -211,6 +236,7 @@ def evaluate(
             nonlocal train_tensors, test_tensors
             if train_tensors is None:
                 real = distilled.materialize() if hasattr(distilled, "materialize") else distilled
+                check_image_shape(real, test)
                 train_tensors = make_train_tensors(real, test.mean, test.std)
                 test_tensors = make_test_tensors(test, real.space, _resolve_zca(zca))
             start = time.perf_counter()
@@ -224,9 +250,16 @@ def evaluate(
             result, prov = run_seed()
             runs.append({**result, "provenance": prov})
         else:
-            if not run_missing and store.get("eval", spec) is None:
-                raise NotComputed(store.key(spec), spec)
-            record = store.get_or_run("eval", spec, run_seed)
+            # a bad record is an error naming its file when training is allowed; when it is not, a
+            # warning naming the file, and the run is "not computed" (one file cannot fail a chapter)
+            record = store.get("eval", spec, on_bad="raise" if run_missing else "missing")
+            if record is None:
+                if not run_missing:
+                    raise NotComputed(store.key(spec), spec)
+                result, prov = run_seed()
+                record = {"key": store.key(spec), "result": result, "provenance": prov}
+                if rank == 0:  # under torchrun every rank trains the same run; one writes it
+                    record = store.put("eval", spec, result, prov)
             runs.append({**record["result"], "provenance": record["provenance"], "key": record["key"]})
     return EvalResult(
         config=config.to_dict(), hparams=hparams, runs=runs, data=data_id,

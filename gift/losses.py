@@ -162,8 +162,8 @@ def _refine(t: Tensor, labels: Tensor, num_classes: int, alpha: float, gamma: fl
     """refine_labels without the checks: the losses validate once, not on every step."""
     t = t.to(_work_dtype(t))
     soft_label = F.softmax(t, dim=1) if soft == "probs" else t
-    n_soft = F.normalize(soft_label, dim=1)
-    n_smooth = F.normalize(_smooth(labels, num_classes, alpha, smoothing, t.dtype).to(t.device), dim=1)
+    n_soft = _unit(soft_label)
+    n_smooth = _unit(_smooth(labels, num_classes, alpha, smoothing, t.dtype).to(t.device))
     if convention == "paper":
         return gamma * n_smooth + (1.0 - gamma) * n_soft
     return n_soft + gamma * n_smooth
@@ -172,9 +172,22 @@ def _refine(t: Tensor, labels: Tensor, num_classes: int, alpha: float, gamma: fl
 # ------------------------------------------------------------------------------------------------
 # Functional pieces shared by several losses (inputs already float32 or float64)
 # ------------------------------------------------------------------------------------------------
+def _unit(x: Tensor) -> Tensor:
+    """Row-wise L2 normalisation that is exact for any finite values.
+
+    ``F.normalize`` squares the entries, so float32 rows above ~1e19 overflow to an infinite norm
+    (and a zero unit vector). Each row is first divided by a power of two near its largest
+    magnitude (detached: normalisation is scale-invariant, and a power of two scales exactly), so
+    rows of ordinary size give bit-for-bit the same result as before."""
+    amax = x.detach().abs().amax(dim=1, keepdim=True)
+    _, exponent = torch.frexp(torch.where(amax > 0, amax, torch.ones_like(amax)))
+    scale = torch.ldexp(torch.ones_like(amax), exponent.to(amax.dtype))
+    return F.normalize(x / scale, dim=1)
+
+
 def _cosine_loss(a: Tensor, b: Tensor) -> Tensor:
     """1 - mean row cosine; normalise first so huge logits cannot overflow the dot product."""
-    return 1.0 - (F.normalize(a, dim=1) * F.normalize(b, dim=1)).sum(dim=1).mean()
+    return 1.0 - (_unit(a) * _unit(b)).sum(dim=1).mean()
 
 
 def _kl(s: Tensor, t: Tensor, T: float) -> Tensor:

@@ -3,6 +3,7 @@ configuration, batch-size rule, optimizers, learning-rate schedule and checkpoin
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -58,9 +59,19 @@ class EvalConfig:
             raise ValueError(f"batch_size must be >= 1 or None (rule), got {self.batch_size}")
         if self.factor < 1:
             raise ValueError(f"factor must be >= 1, got {self.factor}")
+        for name, low_ok in (("lr", False), ("weight_decay", True), ("momentum", True)):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and (value > 0 or (low_ok and value == 0))):
+                raise ValueError(f"{name} must be a finite number {'>= 0' if low_ok else '> 0'} or None "
+                                 f"(the optimizer's default), got {value}")
         self.seeds = tuple(int(s) for s in self.seeds)
         if not self.seeds:
             raise ValueError("seeds is empty; give at least one seed, e.g. seeds=(0,)")
+        repeated = sorted({s for s in self.seeds if self.seeds.count(s) > 1})
+        if repeated:  # the same seed twice is the same run twice, reported as two
+            raise ValueError(f"seeds {repeated} are repeated; give each seed once, e.g. seeds=(0, 1, 2)")
+        if any(s < 0 for s in self.seeds):
+            raise ValueError(f"seeds must be >= 0, got {list(self.seeds)}")
         # fail early, before any data is loaded, on an unknown name
         OPTIMIZERS.get(self.optimizer)
         AUGMENTATIONS.get(self.augment)

@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -92,19 +93,49 @@ class ResultsStore:
             raise ValueError(f"result kind must be alphanumeric (with - or _), got {kind!r}")
         return self.root / kind / f"{self.key(spec)}.json"
 
-    def get(self, kind: str, spec: dict[str, Any]) -> dict[str, Any] | None:
+    def get(self, kind: str, spec: dict[str, Any], *, on_bad: str = "raise") -> dict[str, Any] | None:
+        """The record stored for ``spec``, or None. The record is verified, not trusted: a file that
+        is not valid JSON, not a record, or whose key/spec is not the one asked for (e.g. copied
+        under another name) raises :class:`BadRecordError` naming the file; with
+        ``on_bad="missing"`` (rendering without training) it is a warning naming the file instead,
+        and the run counts as not stored."""
+        if on_bad not in ("raise", "missing"):
+            raise ValueError(f"on_bad must be 'raise' or 'missing', got {on_bad!r}")
+        try:
+            return self._get_verified(kind, spec)
+        except BadRecordError as err:
+            if on_bad == "raise":
+                raise
+            warnings.warn(f"not computed: {err}", stacklevel=2)
+            return None
+
+    def _get_verified(self, kind: str, spec: dict[str, Any]) -> dict[str, Any] | None:
         path = self.path(kind, spec)
         if not path.exists():
             return None
-        try:
-            record = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"the stored result {path} is not valid JSON ({err}); delete it to rerun") from None
+        record = read_record(path)
+        want_key = self.key(spec)
+        if record["key"] != want_key or record["kind"] != kind:
+            raise BadRecordError(
+                f"the stored result {path} holds the run {record['key']!r} of kind {record['kind']!r}, "
+                f"not {want_key!r} of kind {kind!r} (copied or renamed?); delete or move it to rerun"
+            )
+        if record["spec"] != _plain(spec):
+            raise BadRecordError(
+                f"the stored result {path} has key {want_key!r} but its spec differs from the run asked "
+                f"for; the file was edited or damaged, delete it to rerun"
+            )
         return record
 
     def put(self, kind: str, spec: dict[str, Any], result: dict[str, Any], prov: dict[str, Any]) -> dict:
         record = {"key": self.key(spec), "kind": kind, "spec": spec, "result": result, "provenance": prov}
-        atomic_write_json(self.path(kind, spec), record)
+        try:
+            atomic_write_json(self.path(kind, spec), record)
+        except OSError as err:  # runs stored earlier stay stored; the message says where it failed
+            from .utils import OutputError
+
+            raise OutputError(f"cannot save the run {record['key']} to the results store "
+                              f"{self.path(kind, spec)}: {err.strerror or err}") from None
         return record
 
     def get_or_run(
@@ -118,7 +149,42 @@ class ResultsStore:
         return record
 
     def records(self, kind: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every readable record; an unreadable one is skipped with a warning naming its file."""
         folders = [self.root / kind] if kind else sorted(p for p in self.root.glob("*") if p.is_dir())
         for folder in folders:
             for path in sorted(folder.glob("*.json")):
-                yield json.loads(path.read_text())
+                try:
+                    record = read_record(path)
+                    if record["key"] != path.stem:
+                        raise BadRecordError(f"the stored result {path} holds the run {record['key']!r}, "
+                                             f"not {path.stem!r} (copied or renamed?)")
+                except BadRecordError as err:
+                    warnings.warn(f"skipped: {err}", stacklevel=2)
+                    continue
+                yield record
+
+
+class BadRecordError(ValueError):
+    """A stored result file is unreadable, not a record, or not the run its name says."""
+
+
+_FIELDS = {"key": str, "kind": str, "spec": dict, "result": dict, "provenance": dict}
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """One record file, checked for shape; :class:`BadRecordError` naming the file otherwise."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadRecordError(f"the stored result {path} is not readable JSON ({err}); delete it to rerun") from None
+    if not isinstance(record, dict):
+        raise BadRecordError(f"the stored result {path} holds a JSON {type(record).__name__}, not a record; delete it to rerun")
+    wrong = [k for k, t in _FIELDS.items() if not isinstance(record.get(k), t)]
+    if wrong:
+        raise BadRecordError(f"the stored result {path} lacks or has malformed field(s) {wrong}; delete it to rerun")
+    return record
+
+
+def _plain(obj: Any) -> Any:
+    """``obj`` as it reads back from JSON (tuples become lists), for comparing with a stored spec."""
+    return json.loads(json.dumps(obj, default=str))

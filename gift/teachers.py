@@ -19,7 +19,8 @@ from .engine import TestTensors, memory_format_for, test_accuracy
 from .models import get_model
 from .precision import autocast, resolve_precision
 from .results import provenance
-from .utils import atomic_torch_save, progress, resolve_device
+from .engine import TrainingDiverged
+from .utils import OutputError, atomic_torch_save, check_writable_file, progress, resolve_device
 
 FORMAT = "gift-teacher-v1"
 
@@ -43,9 +44,30 @@ class TeacherConfig:
     precision: str = "auto"
     pad: int = 4
 
+    def __post_init__(self):
+        """Refuse a recipe that cannot train, before any data is loaded: 0 epochs would save an
+        untrained teacher that distillation and evaluation then accept as real."""
+        checks = (
+            ("epochs", self.epochs, isinstance(self.epochs, int) and self.epochs >= 1, "an integer >= 1"),
+            ("batch_size", self.batch_size, isinstance(self.batch_size, int) and self.batch_size >= 1, "an integer >= 1"),
+            ("lr", self.lr, _finite(self.lr) and self.lr > 0, "a finite number > 0"),
+            ("momentum", self.momentum, _finite(self.momentum) and 0 <= self.momentum < 1, "in [0, 1)"),
+            ("weight_decay", self.weight_decay, _finite(self.weight_decay) and self.weight_decay >= 0, "a finite number >= 0"),
+            ("warmup_epochs", self.warmup_epochs, isinstance(self.warmup_epochs, int) and 0 <= self.warmup_epochs <= self.epochs, f"an integer in [0, epochs={self.epochs}]"),
+            ("pad", self.pad, isinstance(self.pad, int) and self.pad >= 0, "an integer >= 0"),
+            ("seed", self.seed, isinstance(self.seed, int) and self.seed >= 0, "an integer >= 0"),
+        )
+        for name, value, ok, want in checks:
+            if not ok:
+                raise ValueError(f"teacher {name} must be {want}, got {value!r}")
+
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TeacherConfig":
         return config_from_dict(cls, values)
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _augment_crop_flip(x: torch.Tensor, pad: int, gen: torch.Generator) -> torch.Tensor:
@@ -78,7 +100,9 @@ def train_teacher(
     state (weights, optimizer, random generator, epoch) is saved atomically after every epoch and
     training resumes from it when it exists with the same config and data: an interrupted job on a
     shared machine loses at most one epoch, and the result equals an uninterrupted run. The file is
-    removed when training finishes. ``compile`` as in :func:`gift.engine.train_student` (``auto``
+    kept until :func:`save_teacher` has written the finished teacher (the model remembers it in
+    ``gift_checkpoint``), so a failed final save loses nothing: rerunning resumes at the last
+    epoch and only saves. ``compile`` as in :func:`gift.engine.train_student` (``auto``
     compiles on a CPU: a teacher run has thousands of steps)."""
     device = resolve_device(device)
     precision = resolve_precision(config.precision, device)
@@ -115,14 +139,20 @@ def train_teacher(
     start, step, history, first_epoch, elapsed = time.perf_counter(), 0, [], 0, 0.0
     ckpt_key = {"config": config_to_dict(config), "dataset": train.name, "n": n, "device": str(device)}
     if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(Path(checkpoint), map_location="cpu", weights_only=True)
+        state = _read_checkpoint(Path(checkpoint))
         if state.get("key") != ckpt_key:
             raise ValueError(f"the checkpoint {checkpoint} belongs to another teacher run "
                              f"({state.get('key')}); delete it or choose another output")
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"])
-        first_epoch, step, history, elapsed = state["epoch"], state["step"], list(state["history"]), state["elapsed"]
+        try:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            gen.set_state(state["generator"])
+            first_epoch, step, history, elapsed = state["epoch"], state["step"], list(state["history"]), state["elapsed"]
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            raise CheckpointError(
+                f"the checkpoint {checkpoint} is damaged ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
+                f"delete it to start this teacher again from epoch 1"
+            ) from None
     start -= elapsed
     bar = progress(range(first_epoch, config.epochs), desc=f"teacher {config.model}", enabled=show_progress,
                    initial=first_epoch, total=config.epochs)
@@ -145,7 +175,10 @@ def train_teacher(
             step += 1
         mean_loss = (running / steps_per_epoch).item()
         if not math.isfinite(mean_loss):
-            raise RuntimeError(f"teacher training diverged at epoch {epoch + 1} (loss {mean_loss})")
+            raise TrainingDiverged(
+                f"teacher training diverged at epoch {epoch + 1} (loss {mean_loss}); lower --lr or try "
+                f"--precision fp32 (the checkpoint of the last good epoch is kept)"
+            )
         history.append(round(mean_loss, 5))
         bar.set_postfix(loss=f"{mean_loss:.3f}")
         if checkpoint is not None:
@@ -172,11 +205,27 @@ def train_teacher(
         "provenance": provenance(device, time.perf_counter() - start),
     }
     model = model.to(memory_format=torch.contiguous_format).cpu()
-    if checkpoint is not None:
-        Path(checkpoint).unlink(missing_ok=True)
     meta["id"] = teacher_id(model, meta)
     model.gift_meta = {**getattr(model, "gift_meta", {}), **_public_meta(meta)}
+    model.gift_checkpoint = None if checkpoint is None else Path(checkpoint)
     return model, meta
+
+
+class CheckpointError(ValueError):
+    """A teacher's per-epoch checkpoint (``OUTPUT.partial``) is unreadable or damaged."""
+
+
+def _read_checkpoint(path: Path) -> dict:
+    from .data.errors import DataError
+    from .data.safe_load import safe_torch_load
+
+    try:
+        state = safe_torch_load(path)
+    except DataError as err:
+        raise CheckpointError(f"{err}\nThe checkpoint {path} cannot be resumed: delete it to start this teacher again") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"the checkpoint {path} holds a {type(state).__name__}, not a training state; delete it to start again")
+    return state
 
 
 def _public_meta(meta: dict) -> dict:
@@ -193,10 +242,24 @@ def teacher_id(model: nn.Module, meta: dict) -> str:
 
 
 def save_teacher(model: nn.Module, meta: dict, path: str | Path) -> Path:
-    """Weights + metadata in one file that loads with ``torch.load(weights_only=True)``."""
+    """Weights + metadata in one file that loads with ``torch.load(weights_only=True)``.
+
+    Written atomically; only then is the training checkpoint of this run (``model.gift_checkpoint``,
+    set by :func:`train_teacher`) removed: a save that fails (unwritable place, full disk) keeps it,
+    and rerunning the training command resumes there and only saves."""
     path = Path(path)
+    check_writable_file(path, "teacher output")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    atomic_torch_save({"format": FORMAT, "meta": meta, "state_dict": state}, path)
+    try:
+        atomic_torch_save({"format": FORMAT, "meta": meta, "state_dict": state}, path)
+    except OSError as err:
+        ckpt = getattr(model, "gift_checkpoint", None)
+        kept = f"; the trained state is kept in {ckpt}, rerun the same command to save it without retraining" if ckpt else ""
+        raise OutputError(f"cannot write the teacher to {path}: {err.strerror or err}{kept}") from None
+    ckpt = getattr(model, "gift_checkpoint", None)
+    if ckpt is not None and Path(ckpt).resolve() != path.resolve():
+        Path(ckpt).unlink(missing_ok=True)
+        model.gift_checkpoint = None
     return path
 
 
@@ -239,16 +302,30 @@ def _read_teacher_file(path: Path) -> dict:
         raise FileNotFoundError(
             f"no teacher at {path}; train one with `gift teacher train --dataset cifar10 --model convnet3`"
         )
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ValueError(
-            f"refused to load {path}: it is not a plain-tensor checkpoint loadable with "
-            f"weights_only=True ({type(err).__name__}); it was not executed"
-        ) from None
+    from .data.safe_load import safe_torch_load
+
+    blob = safe_torch_load(path)  # CorruptFileError / UnsafeFileError, both naming the file
     if not isinstance(blob, dict) or blob.get("format") != FORMAT or not isinstance(blob.get("meta"), dict):
         raise ValueError(f"{path} is not a gift teacher file (expected format {FORMAT!r})")
+    from .data.errors import DataError, NonFiniteDataError
+
+    meta = blob["meta"]
+    missing = [k for k in _REQUIRED_META if k not in meta]
+    if missing or not isinstance(blob.get("state_dict"), dict):
+        what = f"metadata keys {missing}" if missing else "its weights (state_dict)"
+        raise DataError(f"teacher {path} lacks {what}; the file is incomplete, train the teacher again")
+    epochs = (meta.get("train_config") or {}).get("epochs", 1)
+    if isinstance(epochs, int) and epochs < 1:
+        raise DataError(f"teacher {path} was saved after {epochs} training epochs: it is untrained; train it again")
+    for name, t in blob["state_dict"].items():
+        if not isinstance(t, torch.Tensor):
+            raise DataError(f"teacher {path}: weight {name!r} is a {type(t).__name__}, not a tensor; train it again")
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise NonFiniteDataError(f"teacher {path}: weight {name!r} holds NaN or infinite values; train it again")
     return blob
+
+
+_REQUIRED_META = ("dataset", "num_classes", "architecture", "image_size", "model_kwargs", "mean", "std", "test_accuracy")
 
 
 def teacher_meta(path: str | Path) -> dict:

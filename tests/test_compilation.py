@@ -45,6 +45,7 @@ def test_the_environment_sets_the_default_and_bad_modes_are_named(monkeypatch):
         resolve_compile("on", CPU, steps=1, world=2)
 
 
+@pytest.mark.slow
 @needs_compiler
 @pytest.mark.parametrize("norm,precision,tolerance",
                          [("batch", "fp32", 1e-4), ("instance", "fp32", 1e-4), ("batch", "bf16", 3e-2)])
@@ -67,6 +68,7 @@ def test_a_compiled_run_matches_the_eager_run_and_repeats_itself(norm, precision
     assert first.epoch_loss == pytest.approx(eager.epoch_loss, rel=tolerance, abs=tolerance)
 
 
+@pytest.mark.slow
 @needs_compiler
 def test_a_compiled_joint_run_matches_the_eager_joint_run():
     """Many models (gift.multi) compiled: the stacked student and the frozen teacher."""

@@ -13,7 +13,6 @@ from gift.data import DistilledSet, ImageDataset
 from gift.companion import Experiment, get_profile
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_split_is_a_seeded_partition_in_arrival_order():
@@ -78,6 +77,7 @@ def tiny_profile():
     )
 
 
+@pytest.mark.slow
 def test_class_incremental_runs_are_stored_and_shared_between_schedules(tmp_path):
     ex = Experiment(tiny_profile(), results_dir=tmp_path, show_progress=False, device="cpu")
     data = ex.distilled("rded", 1)

@@ -392,6 +392,7 @@ def test_zca_uint8_state_dict_and_errors(tmp_path):
         z.transform(torch.rand(2, 3, 8, 8))
 
 
+@pytest.mark.slow
 def test_fit_zca_is_cached(tmp_path):
     ds = load_dataset("digits", "train", image_size=8)
     z = fit_zca(ds, eps=0.1, device="cpu")
@@ -440,6 +441,7 @@ def _load_shared(shared_cache, split):
             os.environ["GIFT_CACHE_DIR"] = old
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 @pytest.mark.skipif(not HAS_SHARED, reason=f"real data not found at {SHARED}")
 def test_real_cifar10(shared_cache):

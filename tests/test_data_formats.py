@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 import gift.data as gd
-from gift.data import DataError, DistilledSet, UnsafeFileError, load_distilled, save_distilled
+from gift.data import DataError, DistilledSet, IncompleteSetError, UnsafeFileError, load_distilled, save_distilled
 
 
 @pytest.fixture(autouse=True)
@@ -52,9 +52,11 @@ def test_rded_style_numbered_folders(tmp_path):
         syn.images[4].permute(1, 2, 0).numpy() * 255, arrays[("00001", 1)].astype(np.float32), atol=1e-4
     )
     assert syn.meta["format"] == "image-folder" and syn.meta["dataset"] == "cifar10"
-    # fewer class folders than classes: num_classes still from the dataset
+    # fewer class folders than classes: refused unless a partial set is asked for
     _write_folder(tmp_path / "partial", ["00000", "00003"], per=1)
-    part = load_distilled(tmp_path / "partial", num_classes=10)
+    with pytest.raises(IncompleteSetError, match="no images for 8 of its 10 classes"):
+        load_distilled(tmp_path / "partial", num_classes=10)
+    part = load_distilled(tmp_path / "partial", num_classes=10, allow_partial=True)
     assert part.num_classes == 10 and part.ipc is None and part.labels.tolist() == [0, 3]
 
 
@@ -64,12 +66,12 @@ def test_jpeg_folder_and_class_mismatch(tmp_path):
         load_distilled(tmp_path / "j", num_classes=10)
     with pytest.raises(DataError, match="contradicts"):
         load_distilled(tmp_path / "j", dataset="cifar10", num_classes=100)
-    assert load_distilled(tmp_path / "j").num_classes == 13
+    assert load_distilled(tmp_path / "j", allow_partial=True).num_classes == 13
 
 
 def test_class_named_folders(tmp_path):
     _write_folder(tmp_path / "named", ["truck", "airplane", "cat"], per=1)
-    syn = load_distilled(tmp_path / "named", dataset="cifar10")
+    syn = load_distilled(tmp_path / "named", dataset="cifar10", allow_partial=True)
     assert syn.num_classes == 10
     # sorted file order: airplane, cat, truck -> CIFAR-10 indices 0, 3, 9
     assert syn.labels.tolist() == [0, 3, 9]
@@ -113,7 +115,7 @@ def test_data_pt_hard_and_soft(tmp_path):
     assert syn.num_classes == 10 and syn.ipc == 2 and syn.meta["format"] == "data.pt"
     soft = torch.randn(20, 10)
     torch.save({"dataset": "cifar10", "data": x, "label": soft}, tmp_path / "soft.pt")
-    s = load_distilled(tmp_path / "soft.pt")
+    s = load_distilled(tmp_path / "soft.pt", allow_partial=True)
     assert torch.equal(s.soft_labels, soft) and torch.equal(s.labels, soft.argmax(1))
     with pytest.raises(DataError, match="cifar100"):
         load_distilled(tmp_path / "soft.pt", dataset="cifar100")
@@ -128,7 +130,7 @@ def test_data_pt_out_of_range_is_reported(tmp_path):
     x = torch.randn(4, 3, 8, 8) * 2
     torch.save({"dataset": "cifar10", "data": x, "label": torch.tensor([0, 1, 2, 3])}, tmp_path / "d.pt")
     with pytest.warns(UserWarning, match="outside \\[0, 1\\]"):
-        syn = load_distilled(tmp_path / "d.pt")
+        syn = load_distilled(tmp_path / "d.pt", allow_partial=True)
     assert syn.meta["out_of_range"] and syn.meta["value_range"][0] < 0
 
 
@@ -183,7 +185,7 @@ def test_datm_iteration_files_and_argmax_fallback(tmp_path):
     logits = torch.randn(7, 10)
     torch.save(logits, d2 / "labels.pt")
     with pytest.warns(UserWarning, match="argmax"):
-        odd = load_distilled(d2)
+        odd = load_distilled(d2, allow_partial=True)
     assert torch.equal(odd.labels, logits.argmax(1)) and odd.lr is None
 
 
@@ -208,7 +210,7 @@ def test_res_file_is_denormalised(tmp_path):
     dc_mean, dc_std = gd.DC_NORMALIZATION["cifar100"]
     obj100 = {"data": [[(pix - torch.tensor(dc_mean).view(1, 3, 1, 1)) / torch.tensor(dc_std).view(1, 3, 1, 1), lab]]}
     torch.save(obj100, tmp_path / "res_DM_CIFAR100_ConvNet_1ipc.pt")
-    s100 = load_distilled(tmp_path / "res_DM_CIFAR100_ConvNet_1ipc.pt", num_classes=100)
+    s100 = load_distilled(tmp_path / "res_DM_CIFAR100_ConvNet_1ipc.pt", num_classes=100, allow_partial=True)
     assert torch.allclose(s100.images, pix, atol=1e-5) and s100.num_classes == 100
     # unknown dataset -> asks for dataset=
     torch.save(obj, tmp_path / "synthetic.pt")

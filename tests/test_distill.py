@@ -16,7 +16,6 @@ IPC = 2
 FAST = {"random": {}, "rded": {"mipc": 12, "num_crop": 2}, "sre2l": {"iterations": 3}}
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from gift.models import get_model
 from gift.protocol import (EvalConfig, batch_size_rule, build_optimizer, checkpoint_epochs, lr_milestones,
                            resolved_hparams)
 
+
 C = 4
 
 

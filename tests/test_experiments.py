@@ -11,7 +11,6 @@ from gift.protocol import resolved_hparams
 from gift.companion.paper import paper_rows, paper_value
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_profile(**kw) -> Profile:

@@ -34,7 +34,11 @@ def test_every_registered_model_has_a_forward_case():
     assert {name for name, _ in FORWARD_CASES} == set(list_models())
 
 
-@pytest.mark.parametrize("name,size", FORWARD_CASES)
+HEAVY = {("swin_v2_t", 224), ("resnet101", 224), ("mobilenet_v2", 224), ("efficientnet_b0", 224)}  # seconds each
+
+
+@pytest.mark.parametrize("name,size", [pytest.param(*case, marks=pytest.mark.slow) if case in HEAVY else case
+                                       for case in FORWARD_CASES])
 def test_forward_shape(name, size):
     torch.manual_seed(0)
     model = get_model(name, NUM_CLASSES, image_size=size).eval()

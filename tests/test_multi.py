@@ -17,7 +17,6 @@ from gift.protocol import EvalConfig
 C = 4
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_data(n_per_class=3, size=16, seed=0):

@@ -23,7 +23,6 @@ C = 4
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def pixel_data(n_per_class=2, size=16, seed=0):

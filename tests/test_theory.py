@@ -184,6 +184,7 @@ def test_errors():
         negative_term(z[:1], r[:1], "others")
 
 
+@pytest.mark.slow
 # ------------------------------------------------------------------------------------ end to end
 def test_theorem_measurements_runs_on_a_tiny_problem():
     torch.manual_seed(0)

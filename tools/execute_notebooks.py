@@ -95,6 +95,58 @@ def read_source(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def declared_parameters(nb: nbformat.NotebookNode) -> dict[str, object]:
+    """Name -> default value of each plain assignment in the cell tagged ``parameters``."""
+    import ast
+
+    out: dict[str, object] = {}
+    for cell in nb.cells:
+        if "parameters" not in cell.metadata.get("tags", []):
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                try:
+                    out[node.targets[0].id] = ast.literal_eval(node.value)
+                except ValueError:
+                    out[node.targets[0].id] = None  # not a literal: any value is passed through
+    return out
+
+
+_TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+
+
+class ParameterError(ValueError):
+    """A ``-p NAME VALUE`` that names no parameter of a chapter or does not fit its type."""
+
+
+def typed_parameter(name: str, value: str, declared: dict[str, object], where: str) -> str:
+    """``value`` checked against the type of the parameter's default and spelled so that papermill
+    reads it as that type. papermill passes any word it does not recognise as a string, so
+    ``-p run_missing Flase`` would be the (true) string "Flase": a typo must be an error instead."""
+    if name not in declared:
+        known = ", ".join(sorted(declared)) or "(none)"
+        raise ParameterError(f"{where} has no parameter {name!r}; its parameters are: {known}")
+    default = declared[name]
+    text = value.strip()
+    if isinstance(default, bool):
+        if text.lower() in _TRUE:
+            return "True"
+        if text.lower() in _FALSE:
+            return "False"
+        raise ParameterError(f"parameter {name!r} of {where} is a boolean; got {value!r}, use True or False")
+    if isinstance(default, int):
+        try:
+            return str(int(text))
+        except ValueError:
+            raise ParameterError(f"parameter {name!r} of {where} is an integer; got {value!r}") from None
+    if isinstance(default, float):
+        try:
+            return repr(float(text))
+        except ValueError:
+            raise ParameterError(f"parameter {name!r} of {where} is a number; got {value!r}") from None
+    return value
+
+
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for name in VERSION_PACKAGES:
@@ -196,6 +248,8 @@ def execute(src: Path, out_dir: Path, profile: str, params: list[tuple[str, str]
             cell_timeout: float, log_output: bool) -> tuple[bool, float, str]:
     """Run one chapter; return (ok, seconds, message)."""
     nb = read_source(src)
+    declared = declared_parameters(nb)
+    params = [(name, typed_parameter(name, value, declared, src.stem)) for name, value in params]
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"gift-{src.stem}-") as tmp:
         given, produced = Path(tmp) / f"{src.stem}.ipynb", Path(tmp) / f"{src.stem}.out.ipynb"
@@ -323,6 +377,14 @@ def main(argv: list[str] | None = None) -> int:
     where = out_dir.relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir
     print(f"executing {len(chapters)} notebook(s), profile={args.profile}, into {where}/, "
           f"timeout {args.timeout:.0f} s per notebook", flush=True)
+    try:  # every parameter checked against every chapter before any runs
+        for src in chapters:
+            declared = declared_parameters(read_source(src))
+            for name, value in args.param:
+                typed_parameter(name, value, declared, src.stem)
+    except ParameterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     results = []
     for src in chapters:
         print(f"--> {src.stem} ...", flush=True)

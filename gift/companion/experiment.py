@@ -108,6 +108,13 @@ class Experiment:
         self._teachers: dict[str, nn.Module] = {}
         self._sets: dict[tuple, Any] = {}
 
+    @property
+    def _on_bad(self) -> str:
+        """An unreadable or mismatched record: an error when this experiment may train (it would
+        otherwise be silently recomputed), "not computed" with a warning naming the file when it only
+        renders."""
+        return "raise" if self.run_missing else "missing"
+
     # ------------------------------------------------------------------------------- real data
 
     def dataset(self, split: str):
@@ -132,7 +139,7 @@ class Experiment:
         """The test set, or only its stored description when nothing will be trained: every number
         the book shows comes from the store, so rendering needs no images (a reader's clone)."""
         if "test" not in self._data and not self.run_missing:
-            record = self.store.get("data", self._test_spec())
+            record = self.store.get("data", self._test_spec(), on_bad="missing")
             if record is not None:
                 return TestSetRecord(**record["result"])
         return self.test
@@ -244,7 +251,7 @@ class Experiment:
         if method == "datm":
             self._sets[key] = self._released_set(method, ipc)
             return self._sets[key]
-        record = self.store.get("set", self._set_spec(method, ipc, seed))
+        record = self.store.get("set", self._set_spec(method, ipc, seed), on_bad=self._on_bad)
         if record is not None:
             self._sets[key] = LazySet(self, method, ipc, seed, record["result"]["recipe"],
                                       self._set_folder(method, ipc, seed))
@@ -264,7 +271,7 @@ class Experiment:
         from ..data.errors import DataNotFoundError
 
         full = {"measurement": name, "profile": self.profile.name, **spec}
-        record = self.store.get("measure", full)
+        record = self.store.get("measure", full, on_bad=self._on_bad)
         if record is not None:
             return record["result"]
         try:
@@ -291,7 +298,7 @@ class Experiment:
         try:
             path = self.datm_path()
         except FileNotFoundError:
-            record = self.store.get("set", spec) if self.profile.persistent else None
+            record = self.store.get("set", spec, on_bad=self._on_bad) if self.profile.persistent else None
             if record is None or self.run_missing:
                 raise
             return ReleasedSetRecord(**record["result"])

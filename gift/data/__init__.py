@@ -35,7 +35,16 @@ from .distilled import (
     load_distilled,
     save_distilled,
 )
-from .errors import CorruptImageError, DataError, DataNotFoundError, UnsafeFileError
+from .errors import (
+    CorruptFileError,
+    CorruptImageError,
+    DataError,
+    DataNotFoundError,
+    ImageShapeError,
+    IncompleteSetError,
+    NonFiniteDataError,
+    UnsafeFileError,
+)
 from .paths import cache_dir, data_roots
 from .preprocess import denormalize, normalize, prepare_test_set
 from .safe_load import restricted_pickle_load, safe_torch_load
@@ -46,7 +55,8 @@ __all__ = [
     "DIGITS_STD", "IMAGENET_MEAN", "IMAGENET_STD", "DatasetLoader", "ImageDataset", "canonical_split",
     "default_image_size", "default_test_resize", "get_classes", "list_datasets", "load_dataset",
     "normalization", "DC_NORMALIZATION", "FORMATS", "SPACES", "DistilledSet",
-    "canonical_dataset_name", "load_distilled", "save_distilled", "CorruptImageError", "DataError",
-    "DataNotFoundError", "UnsafeFileError", "cache_dir", "data_roots", "denormalize", "normalize",
+    "canonical_dataset_name", "load_distilled", "save_distilled", "CorruptFileError", "CorruptImageError",
+    "DataError", "DataNotFoundError", "ImageShapeError", "IncompleteSetError", "NonFiniteDataError",
+    "UnsafeFileError", "cache_dir", "data_roots", "denormalize", "normalize",
     "prepare_test_set", "restricted_pickle_load", "safe_torch_load", "ZCA", "fit_zca",
 ]

@@ -63,15 +63,16 @@ import torch.nn.functional as F
 
 from ..registry import Registry
 from ..utils import atomic_torch_save
-from .errors import DataError, DataNotFoundError
 from .download import (IMAGENET_HOW_TO_GET, TINY_IMAGENET_MD5, TINY_IMAGENET_URL, check_tiny_imagenet,
                        download_policy, how_to_enable)
+from .errors import DataError, DataNotFoundError, IncompleteSetError
 from .imagefolder import (
     class_folders,
     decode_images,
     file_fingerprint,
     folder_fingerprint,
     list_images,
+    reserved_dirs,
     scan_image_folder,
 )
 from .paths import ENV_DATA_ROOT, cache_dir, data_roots
@@ -263,6 +264,9 @@ class DatasetLoader:
     default_image_size: int = 32
     native_size: int | None = None  # square size of the stored images; None = resize rule
     num_classes: int | None = None
+    # a copy with another number of classes is refused (the class list is fixed, e.g. CIFAR's);
+    # ImageNet-style folders may be deliberate subsets and are taken as found
+    complete_classes: bool = False
     threads: int = 0  # decode threads by default
     how_to_get: str = ""
     downloadable: bool = False  # has a verified download (cifar10, cifar100, tinyimagenet)
@@ -355,6 +359,7 @@ def list_datasets() -> list[str]:
 
 class _Cifar(DatasetLoader):
     mean, std = CIFAR_MEAN, CIFAR_STD
+    complete_classes = True
     default_image_size = 32
     native_size = 32
 
@@ -529,10 +534,12 @@ class _TinyImageNet(DatasetLoader):
         files: list[str] = []
         labels: list[int] = []
         if split == "train":
-            for w in class_folders(src.path / "train"):
+            found = class_folders(src.path / "train")
+            reserved = reserved_dirs(src.path / "train", found)
+            for w in found:
                 if w not in index:
                     raise DataError(f"{src.path / 'train' / w}: class folder not listed in wnids.txt")
-                imgs = list_images(src.path / "train" / w)
+                imgs = list_images(src.path / "train" / w, reserved=reserved)
                 files += imgs
                 labels += [index[w]] * len(imgs)
         else:
@@ -756,6 +763,13 @@ def load_dataset(
             )
         warnings.warn(f"{name}/{split}: {len(skipped)} corrupt image file(s) were skipped: {skipped[:5]}", stacklevel=2)
 
+    if loader.complete_classes and len(obj["classes"]) != loader.num_classes:
+        raise IncompleteSetError(
+            f"{src.path}: {name} has {loader.num_classes} classes but this copy of its {split} split holds "
+            f"{len(obj['classes'])} ({', '.join(map(str, list(obj['classes'])[:5]))}"
+            f"{', ...' if len(obj['classes']) > 5 else ''}); complete the folder, or point "
+            f"root=/${ENV_DATA_ROOT} at a complete copy"
+        )
     return ImageDataset(
         obj["images"], obj["labels"], list(obj["classes"]), name, split, loader.mean, loader.std,
         class_names=list(obj["class_names"]),

@@ -31,6 +31,7 @@ code are refused (:class:`UnsafeFileError`) without executing anything.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -53,8 +54,8 @@ from .datasets import (
     ImageDataset,
     get_classes,
 )
-from .errors import DataError, DataNotFoundError
-from .imagefolder import class_folders, decode_images, list_images
+from .errors import DataError, DataNotFoundError, IncompleteSetError, NonFiniteDataError
+from .imagefolder import class_folders, decode_images, list_images, reserved_dirs
 from .safe_load import safe_torch_load
 
 SPACES = ("pixel", "zca")
@@ -128,6 +129,7 @@ class DistilledSet:
             self.images = self.images.float().div_(255.0)
         elif self.images.dtype != torch.float32:
             self.images = self.images.float()
+        _require_finite(self.images, "image values")
         if self.images.ndim != 4:
             raise DataError(f"DistilledSet.images must be [N, C, H, W], got shape {tuple(self.images.shape)}")
         n = int(self.images.shape[0])
@@ -142,6 +144,7 @@ class DistilledSet:
             raise DataError(f"labels shape {tuple(self.labels.shape)} does not match {n} images")
         if self.soft_labels is not None:
             self.soft_labels = torch.as_tensor(self.soft_labels).float()
+            _require_finite(self.soft_labels, "stored label logits (soft_labels)")
             if self.soft_labels.ndim != 2 or self.soft_labels.shape[0] != n:
                 raise DataError(f"soft_labels must be [N={n}, C], got {tuple(self.soft_labels.shape)}")
             c = int(self.soft_labels.shape[1])
@@ -158,6 +161,9 @@ class DistilledSet:
             raise DataError(f"space must be one of {SPACES}, got {self.space!r}")
         if self.lr is not None:
             self.lr = float(torch.as_tensor(self.lr).item()) if not isinstance(self.lr, (int, float)) else float(self.lr)
+            if not math.isfinite(self.lr) or self.lr <= 0:
+                err = NonFiniteDataError if not math.isfinite(self.lr) else DataError
+                raise err(f"the learned lr is {self.lr}; a learning rate must be a finite number > 0")
         self.meta = dict(self.meta or {})
 
     def materialize(self) -> "DistilledSet":
@@ -229,6 +235,20 @@ class DistilledSet:
 # Helpers
 
 
+def _require_finite(t: torch.Tensor, what: str) -> None:
+    if t.is_floating_point():
+        bad = int((~torch.isfinite(t)).sum())
+        if bad:
+            raise NonFiniteDataError(
+                f"{bad} of {t.numel()} {what} are NaN or infinite; the set is damaged, re-create it"
+            )
+
+
+def missing_classes(ds: DistilledSet) -> list[int]:
+    """Classes in ``range(ds.num_classes)`` without a single image."""
+    return [c for c, k in enumerate(ds.class_counts().tolist()) if k == 0]
+
+
 def _dataset_name(dataset) -> str | None:
     if dataset is None:
         return None
@@ -268,7 +288,7 @@ def _check_dataset_name(found: str | None, dataset, where: Path, expected: int |
     return want or got
 
 
-def _finish(ds: DistilledSet, expected: int | None, where: Path) -> DistilledSet:
+def _finish(ds: DistilledSet, expected: int | None, where: Path, allow_partial: bool = False) -> DistilledSet:
     if expected is not None and ds.num_classes != expected:
         raise DataError(
             f"{where}: the distilled set has {ds.num_classes} classes but {expected} were expected "
@@ -278,6 +298,16 @@ def _finish(ds: DistilledSet, expected: int | None, where: Path) -> DistilledSet
     known = _dataset_num_classes(name) if (name and expected is None) else None
     if known is not None and ds.num_classes != known:
         raise DataError(f"{where}: the distilled set has {ds.num_classes} classes but dataset {name!r} has {known}")
+    missing = missing_classes(ds)
+    if missing and not allow_partial:
+        shown = ", ".join(map(str, missing[:20])) + (" ..." if len(missing) > 20 else "")
+        raise IncompleteSetError(
+            f"{where}: the distilled set has no images for {len(missing)} of its {ds.num_classes} classes "
+            f"(class {shown}); a partial set would be scored as if it were complete. Add the missing "
+            f"classes, or pass allow_partial=True (gift eval --allow-partial) if a partial set is meant"
+        )
+    if missing:
+        ds.meta["missing_classes"] = missing
     return ds
 
 
@@ -364,8 +394,9 @@ def _read_image_folder(path: Path, dataset, num_classes: int | None, expected: i
     meta["class_to_idx"] = class_to_idx
     files: list[str] = []
     labels: list[int] = []
+    reserved = reserved_dirs(path, folders)
     for f in folders:
-        imgs = list_images(path / f)
+        imgs = list_images(path / f, reserved=reserved)
         files += imgs
         labels += [class_to_idx[f]] * len(imgs)
     if not files:
@@ -420,7 +451,19 @@ def _read_datm(folder: Path, files: dict[str, Path], dataset, expected: int | No
     lr = None
     if files["lr"].is_file():
         lr_t = safe_torch_load(files["lr"])
-        lr = float(torch.as_tensor(lr_t).reshape(-1)[0])
+        if isinstance(lr_t, np.ndarray):
+            lr_t = torch.from_numpy(lr_t)
+        if isinstance(lr_t, torch.Tensor) and lr_t.numel() == 1 and (lr_t.is_floating_point() or not lr_t.dtype.is_complex):
+            lr = float(lr_t.reshape(-1)[0])
+        elif isinstance(lr_t, (int, float)) and not isinstance(lr_t, bool):
+            lr = float(lr_t)
+        else:
+            what = f"a tensor of shape {tuple(lr_t.shape)}" if isinstance(lr_t, torch.Tensor) else f"a {type(lr_t).__name__}"
+            raise DataError(f"{files['lr']}: the learned lr must be one number, but the file holds {what}; "
+                            f"re-create it or remove it (then no learned lr is used)")
+        if not math.isfinite(lr) or lr <= 0:
+            raise (NonFiniteDataError if not math.isfinite(lr) else DataError)(
+                f"{files['lr']}: the learned lr is {lr}; it must be a finite number > 0")
     if images.ndim != 4:
         raise DataError(f"{files['images']}: expected [N, C, H, W], got {tuple(images.shape)}")
     n = images.shape[0]
@@ -524,10 +567,12 @@ def _read_gift(folder: Path, dataset, expected: int | None) -> DistilledSet:
         rows: list[int] = []
         labs: list[int] = []
         files: list[str] = []
-        for cf in class_folders(folder):
+        found = class_folders(folder)
+        reserved = reserved_dirs(folder, found)
+        for cf in found:
             if not cf.isdigit():
                 raise DataError(f"{folder}: unexpected sub-folder {cf!r} in a {GIFT_FORMAT} folder")
-            for f in list_images(folder / cf):
+            for f in list_images(folder / cf, reserved=reserved):
                 stem = Path(f).stem
                 if not stem.isdigit():
                     raise DataError(f"{f}: file names in a {GIFT_FORMAT} folder must be row numbers")
@@ -583,41 +628,62 @@ def load_distilled(
     num_classes: int | None = None,
     *,
     space: str | None = None,
+    allow_partial: bool = False,
 ) -> DistilledSet:
     """Read a distilled set in any of the formats of :data:`FORMATS` (see the module docstring).
 
     ``dataset`` (a name or an :class:`ImageDataset`) names the real dataset: used to map
     class-named folders to indices, to undo DC-style normalisation, and to check the class count.
     ``num_classes`` checks the class count too. ``space`` overrides the image space a format
-    implies ("zca" for DATM, "pixel" otherwise)."""
+    implies ("zca" for DATM, "pixel" otherwise).
+
+    A set with no images for some of its classes (missing or empty class folders, labels covering
+    only some classes) raises :class:`IncompleteSetError`, since it would otherwise be scored as a
+    complete set; ``allow_partial=True`` accepts it (the missing classes are recorded in
+    ``meta["missing_classes"]``). Pixels, label logits or a learned lr that are NaN/infinite raise
+    :class:`NonFiniteDataError`. Every error names the file."""
     path = Path(path).expanduser()
     if space is not None and space not in SPACES:
         raise DataError(f"space must be one of {SPACES}, got {space!r}")
     if not path.exists():
         raise DataNotFoundError(f"distilled set {path} does not exist")
     expected = _expected_classes(dataset, num_classes)
+    try:
+        ds = _read_any(path, dataset, num_classes, expected, space)
+    except DataError as e:
+        if os.fspath(path) in str(e) or path.name in str(e):
+            raise
+        raise type(e)(f"{path}: {e}") from None
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError, RuntimeError) as e:
+        raise DataError(
+            f"{path}: not a readable distilled set ({type(e).__name__}: {e}); the file's contents do "
+            f"not fit its format (see gift.data.FORMATS)"
+        ) from None
+    return _finish(ds, expected, path, allow_partial)
+
+
+def _read_any(path: Path, dataset, num_classes: int | None, expected: int | None, space: str | None) -> DistilledSet:
     if path.is_file():
         if path.name == "distilled.json":
-            return _finish(_read_gift(path.parent, dataset, expected), expected, path)
+            return _read_gift(path.parent, dataset, expected)
         if path.suffix.lower() in (".pt", ".pth", ".tar", ".pkl", ".pickle", ".bin"):
-            return _finish(_from_pt(path, dataset, expected, space), expected, path)
+            return _from_pt(path, dataset, expected, space)
         raise _unknown(path, "a file that is not a .pt tensor file")
     if (path / "distilled.json").is_file():
-        ds = _read_gift(path, dataset, expected)
-    elif (files := _find_datm_files(path)) is not None:
-        ds = _read_datm(path, files, dataset, expected, space)
-    elif (path / "data.pt").is_file():
-        ds = _from_pt(path / "data.pt", dataset, expected, space)
-    elif len(res := sorted(path.glob("res_*.pt"))) == 1:
-        ds = _from_pt(res[0], dataset, expected, space)
-    elif class_folders(path):
+        return _read_gift(path, dataset, expected)
+    if (files := _find_datm_files(path)) is not None:
+        return _read_datm(path, files, dataset, expected, space)
+    if (path / "data.pt").is_file():
+        return _from_pt(path / "data.pt", dataset, expected, space)
+    if len(res := sorted(path.glob("res_*.pt"))) == 1:
+        return _from_pt(res[0], dataset, expected, space)
+    if class_folders(path):
         ds = _read_image_folder(path, dataset, num_classes, expected)
         if space:
             ds.space = space
-    else:
-        entries = sorted(p.name for p in path.iterdir())[:10]
-        raise _unknown(path, f"a folder containing {entries}" if entries else "an empty folder")
-    return _finish(ds, expected, path)
+        return ds
+    entries = sorted(p.name for p in path.iterdir())[:10]
+    raise _unknown(path, f"a folder containing {entries}" if entries else "an empty folder")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -28,13 +28,51 @@ def is_image_file(name: str) -> bool:
     return name.lower().endswith(IMAGE_EXTENSIONS)
 
 
-def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[str]:
-    """Image files under ``folder`` (recursively by default), sorted by path; hidden files skipped."""
+def dir_key(path: str | os.PathLike) -> tuple[int, int]:
+    """(device, inode) of a directory, following links: the identity a loop-safe walk remembers."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def walk(top: str | os.PathLike, reserved: set | frozenset = frozenset(), *, skip_hidden: bool = True):
+    """``os.walk(top, followlinks=True)`` in sorted order, without ever entering a directory twice.
+
+    Links are followed (released sets are often trees of links), but a directory already visited in
+    this walk, or one of ``reserved`` (the dataset root and its class folders, which the caller walks
+    on their own), is skipped with a warning naming it: a link to a parent or to itself would
+    otherwise loop forever, and a link to another class folder would relabel that class's images."""
+    top = os.fspath(top)
+    seen = set(reserved) | {dir_key(top)}
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+        keep = []
+        for d in sorted(dirnames):
+            if skip_hidden and d.startswith("."):
+                continue
+            full = os.path.join(dirpath, d)
+            try:
+                key = dir_key(full)
+            except OSError:  # a dangling or self-referencing link: not a directory we can read
+                warnings.warn(f"skipping unreadable directory link {full}", stacklevel=3)
+                continue
+            if key in seen:
+                warnings.warn(
+                    f"skipping {full}: it leads to a directory already read ({os.path.realpath(full)}); "
+                    f"a link loop or a link to another class folder", stacklevel=3,
+                )
+                continue
+            seen.add(key)
+            keep.append(d)
+        dirnames[:] = keep
+        yield dirpath, dirnames, filenames
+
+
+def list_images(folder: str | os.PathLike, recursive: bool = True, *, reserved: set | frozenset = frozenset()) -> list[str]:
+    """Image files under ``folder`` (recursively by default), sorted by path; hidden files skipped.
+    The walk is loop-safe (:func:`walk`); ``reserved`` directories are not entered."""
     out: list[str] = []
     folder = os.fspath(folder)
     if recursive:
-        for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for dirpath, _, filenames in walk(folder, reserved):
             out.extend(
                 os.path.join(dirpath, f) for f in filenames if not f.startswith(".") and is_image_file(f)
             )
@@ -43,6 +81,18 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[str]:
             out = [e.path for e in it if not e.name.startswith(".") and is_image_file(e.name) and e.is_file()]
     out.sort()
     return out
+
+
+def reserved_dirs(root: str | os.PathLike, folders: Sequence[str]) -> frozenset:
+    """The (device, inode) of ``root`` and of its class folders: what a walk of one class folder
+    must not enter through a link (see :func:`walk`)."""
+    keys = {dir_key(root)}
+    for f in folders:
+        try:
+            keys.add(dir_key(os.path.join(root, f)))
+        except OSError:
+            pass
+    return frozenset(keys)
 
 
 def class_folders(folder: str | os.PathLike) -> list[str]:
@@ -82,8 +132,9 @@ def scan_image_folder(folder: str | os.PathLike, classes: Sequence[str] | None =
     files: list[str] = []
     labels: list[int] = []
     empty = []
+    reserved = reserved_dirs(folder, found)
     for c in found:
-        imgs = list_images(folder / c)
+        imgs = list_images(folder / c, reserved=reserved)
         if not imgs:
             empty.append(c)
         files.extend(imgs)
@@ -97,11 +148,11 @@ def scan_image_folder(folder: str | os.PathLike, classes: Sequence[str] | None =
 
 def folder_fingerprint(folder: str | os.PathLike) -> list:
     """Cheap change detector for a folder tree: (relative dir, entry count, dir mtime) for every
-    directory. Adding/removing/renaming files changes it; rewriting a file in place does not."""
+    directory. Adding/removing/renaming files changes it; rewriting a file in place does not.
+    Loop-safe (:func:`walk`); a tree without link loops gives the same list as a plain walk."""
     out = []
     folder = os.fspath(folder)
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        dirnames.sort()
+    for dirpath, dirnames, filenames in walk(folder, skip_hidden=False):
         st = os.stat(dirpath)
         out.append([os.path.relpath(dirpath, folder), len(filenames), st.st_mtime_ns])
     return out

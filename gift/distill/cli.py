@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 
 from ..cli import command
 from . import DISTILLERS, get_distiller, list_distillers
@@ -64,6 +65,11 @@ def run_distill(args: argparse.Namespace) -> int:
     output = args.output or os.path.join("distilled", f"{args.method}-{args.dataset}-ipc{args.ipc}-seed{args.seed}")
     if os.path.exists(output) and not args.overwrite:
         raise ValueError(f"{output} exists; pass --overwrite to replace it or choose another --output")
+    from ..utils import check_writable_dir, resolve_device
+
+    if args.device != "auto":
+        resolve_device(args.device)  # an absent device fails now, not after loading the data
+    check_writable_dir(Path(output).expanduser().absolute().parent, f"folder of the --output {output}")
     start = time.perf_counter()
     train = load_dataset(args.dataset, "train", root=args.data_root, image_size=args.image_size,
                          download=args.download, show_progress=not args.no_progress)
