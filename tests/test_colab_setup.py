@@ -42,9 +42,16 @@ def test_other_places_name_the_same_repository():
         "https://colab.research.google.com/github/gift-companion/gift-companion/blob/main/book/x.ipynb")
 
 
+def _no_results_dir(monkeypatch):
+    """Unset GIFT_RESULTS_DIR so that monkeypatch restores its absence afterwards (a plain
+    delenv of an unset variable records nothing, and the setup cell sets it)."""
+    monkeypatch.setenv("GIFT_RESULTS_DIR", "unset-by-the-test")
+    monkeypatch.delenv("GIFT_RESULTS_DIR")
+
+
 def test_setup_cell_does_nothing_outside_colab(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("GIFT_RESULTS_DIR", raising=False)
+    _no_results_dir(monkeypatch)
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
     ns: dict = {}
@@ -76,7 +83,7 @@ def _fake_colab(monkeypatch, commit: str | None):
                                                   ("a" * 40, "my-branch", "my-branch")])
 def test_setup_cell_on_colab_clones_the_recorded_commit(monkeypatch, tmp_path, commit, env_ref, want):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("GIFT_RESULTS_DIR", raising=False)
+    _no_results_dir(monkeypatch)
     monkeypatch.delenv("GIFT_REPO", raising=False)
     if env_ref:
         monkeypatch.setenv("GIFT_REF", env_ref)
