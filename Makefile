@@ -9,6 +9,8 @@ NB ?=
 PY := $(VENV)/bin/python
 EXECUTE := $(PY) tools/execute_notebooks.py
 HTML := $(VENV)/bin/jupyter-book build . --all -W -n --keep-going
+# after every HTML build: fail on any Markdown table left as raw `| a | b |` text
+CHECK_HTML := $(PY) tools/check_html.py
 export VENV
 
 .PHONY: help env test notebooks render smoke html book clean
@@ -32,11 +34,13 @@ render: env ## execute chapters (companion) into book/ from results/ only: missi
 smoke: env ## execute chapters with the smoke profile into tests/notebooks/ (nbval references)
 	$(EXECUTE) --profile smoke $(NB)
 
-html: env ## build the HTML book from book/*.ipynb without executing anything
+html: env ## build the HTML book from book/*.ipynb without executing anything, then check it
 	$(HTML)
+	$(CHECK_HTML)
 
 book: render ## render all chapters from the committed results, then build the HTML book into _build/html
 	$(HTML)
+	$(CHECK_HTML)
 
 clean: ## remove build outputs (_build/); keeps the venv
 	rm -rf _build

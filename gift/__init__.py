@@ -27,3 +27,10 @@ __all__ = [
     "refine_labels",
     "smooth_labels",
 ]
+
+import os as _os  # noqa: E402
+
+if _os.environ.get("GIFT_DRY_RUN"):  # toy-size copies of profiles for notebook kernels (gift.dryrun)
+    from .dryrun import activate_from_env as _activate_dry_runs
+
+    _activate_dry_runs()

@@ -57,7 +57,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--allow-partial", action="store_true",
                    help="accept a set without images for some classes (by default such a set is refused, since it would be scored as complete)")
     g.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
-    g.add_argument("--download", action="store_true", help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet)")
+    g.add_argument("--download", action="store_true", default=None, help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet; default: on Google Colab only, or $GIFT_DOWNLOAD=1/0)")
     g = p.add_argument_group("labels")
     g.add_argument("--teacher", help="teacher checkpoint from `gift teacher train`; relabels every augmented batch online")
     g.add_argument("--label-source", default="auto", choices=LABEL_SOURCES,
@@ -194,7 +194,7 @@ def add_teacher_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 autocast where the hardware is fast at it (default); fp32: the plain path")
     t.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1 ...")
     t.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
-    t.add_argument("--download", action="store_true", help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet)")
+    t.add_argument("--download", action="store_true", default=None, help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet; default: on Google Colab only, or $GIFT_DOWNLOAD=1/0)")
     t.add_argument("--output", "-o", required=True, help="where to save the teacher (.pt)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     i = sub.add_parser("info", help="print a saved teacher's metadata")

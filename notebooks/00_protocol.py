@@ -16,12 +16,46 @@
 # (protocol)=
 # # Protocol as run
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gift-companion/gift-companion/blob/main/book/00_protocol.ipynb)
+#
 # Every verdict of this book rests on runs whose setting differs from the paper's in places: a
 # smaller dataset, our own teachers and distilled sets, a CPU. This page lists, setting by setting,
 # what the paper states (its Tables 10 and 11), what the authors' released evaluation code does, what
 # this book ran, and why it differs. It then shows how much the training budget matters (the same
 # comparisons at 300 and at 1000 epochs), whether bf16 matters (one comparison in fp32), and how our
 # own distilled sets compare with the published numbers of their methods.
+
+# %%
+# Setup. On Google Colab: clone the companion at the commit this page was executed with, install
+# it, and keep runs in the clone's results/ (or set GIFT_RESULTS_DIR first, e.g. to a Drive folder;
+# see the Reproduce page). Anywhere else this cell does nothing.
+import os
+import subprocess
+import sys
+
+try:
+    import google.colab  # noqa: F401
+
+    ON_COLAB = True
+except ImportError:
+    ON_COLAB = False
+
+if ON_COLAB:
+    GIFT_REPO = os.environ.get("GIFT_REPO", "https://github.com/gift-companion/gift-companion")  # PLACEHOLDER until published
+    clone = os.path.abspath("gift-companion")
+    if not os.path.isdir(clone):
+        try:  # the commit tools/execute_notebooks.py recorded in this notebook's metadata
+            from google.colab import _message
+
+            ref = _message.blocking_request("get_ipynb", timeout_sec=60)["ipynb"]["metadata"]["gift"]["commit"]
+        except Exception:
+            ref = "main"
+        ref = os.environ.get("GIFT_REF") or ref
+        print(f"cloning {GIFT_REPO} at {ref} into {clone}")
+        subprocess.run(["git", "clone", "--quiet", GIFT_REPO, clone], check=True)
+        subprocess.run(["git", "-C", clone, "checkout", "--quiet", ref], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", clone], check=True)
+    os.environ.setdefault("GIFT_RESULTS_DIR", os.path.join(clone, "results"))
 
 # %% tags=["parameters"]
 profile = "companion"  # "smoke" (CPU, seconds), "companion" (the published book), "paper" (GPU/Colab)

@@ -15,7 +15,7 @@
 # %% [markdown]
 # # Claims checklist: does GIFT hold up?
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gift-companion/gift/blob/main/book/10_claims.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gift-companion/gift-companion/blob/main/book/10_claims.ipynb)
 #
 # Paper: {cite}`shang2025gift`, all sections. This page collects, claim by claim, the evidence the
 # other chapters measured, and gives each claim a verdict. It reads the same stored runs as those
@@ -45,9 +45,10 @@
 # Accuracies are the authors' number: the best of the four test checkpoints of each seed.
 
 # %%
-# On Google Colab, install the companion package first. Everywhere else (local runs, papermill,
-# nbval, the book build) this cell does nothing.
-import importlib.util
+# Setup. On Google Colab: clone the companion at the commit this page was executed with, install
+# it, and keep runs in the clone's results/ (or set GIFT_RESULTS_DIR first, e.g. to a Drive folder;
+# see the Reproduce page). Anywhere else this cell does nothing.
+import os
 import subprocess
 import sys
 
@@ -58,11 +59,22 @@ try:
 except ImportError:
     ON_COLAB = False
 
-if ON_COLAB and importlib.util.find_spec("gift") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "git+https://github.com/gift-companion/gift.git@main"],
-        check=True,
-    )
+if ON_COLAB:
+    GIFT_REPO = os.environ.get("GIFT_REPO", "https://github.com/gift-companion/gift-companion")  # PLACEHOLDER until published
+    clone = os.path.abspath("gift-companion")
+    if not os.path.isdir(clone):
+        try:  # the commit tools/execute_notebooks.py recorded in this notebook's metadata
+            from google.colab import _message
+
+            ref = _message.blocking_request("get_ipynb", timeout_sec=60)["ipynb"]["metadata"]["gift"]["commit"]
+        except Exception:
+            ref = "main"
+        ref = os.environ.get("GIFT_REF") or ref
+        print(f"cloning {GIFT_REPO} at {ref} into {clone}")
+        subprocess.run(["git", "clone", "--quiet", GIFT_REPO, clone], check=True)
+        subprocess.run(["git", "-C", clone, "checkout", "--quiet", ref], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", clone], check=True)
+    os.environ.setdefault("GIFT_RESULTS_DIR", os.path.join(clone, "results"))
 
 # %% tags=["parameters"]
 profile = "companion"  # "smoke" (CPU, seconds), "companion" (the published book), "paper" (GPU/Colab)

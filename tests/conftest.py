@@ -1,6 +1,12 @@
-"""Fixtures shared by the test files."""
+"""Fixtures shared by the test files, and test-wide settings: tests never download data
+(``GIFT_DOWNLOAD=0`` overrides the on-Colab default of gift.data.download; kernels started by nbval
+and papermill inherit it)."""
+import os
+
 import pytest
 import torch
+
+os.environ["GIFT_DOWNLOAD"] = "0"
 
 
 @pytest.fixture(scope="module", autouse=True)

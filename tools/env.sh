@@ -36,7 +36,7 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     exit 0
 fi
 
-echo "[env] installing gift[$extras] into $venv (constraints-cpu.txt)"
+echo "[env] installing gift-companion[$extras] into $venv (constraints-cpu.txt)"
 start=$SECONDS
 "$venv/bin/python" -m pip install --quiet -c constraints-cpu.txt -e ".[$extras]"
 echo "$want" > "$stamp"

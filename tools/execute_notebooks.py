@@ -6,14 +6,20 @@
     python tools/execute_notebooks.py --profile companion 02 05_kd   # some chapters (stem or prefix)
     python tools/execute_notebooks.py --refresh-markdown book        # prose-only update, no execution
     python tools/execute_notebooks.py --list
+    python tools/execute_notebooks.py --profile paper --dry-run 02   # paper code paths, toy size -> _build/dry-run/
 
 For each source notebooks/NN_name.py (py:percent; files starting with "_" are helpers, not chapters):
 jupytext reads it, papermill runs it with kernel python3 and injects ``profile=<profile>`` after the
 cell tagged ``parameters``, in the folder the output lands in (book/ or tests/notebooks/: the same
-working directory nbval uses when it re-runs tests/notebooks/). Afterwards the injected cell gets
-the ``hide-input`` tag, and papermill's/nbclient's run-specific metadata (timestamps, durations,
-temporary paths, environment variables) are removed, so re-executing an unchanged deterministic
-notebook gives an unchanged file. ``metadata.gift`` records the profile and the package versions.
+working directory nbval uses when it re-runs tests/notebooks/). Afterwards the injected values are
+folded into the ``parameters`` cell itself (``profile = "smoke"`` replaces the default there) and
+papermill's injected cell is removed, so that someone who opens a published notebook (e.g. on
+Colab) and edits the parameters cell sees the edit take effect; the values stay recorded in
+``metadata.papermill.parameters``. papermill's/nbclient's run-specific metadata (timestamps,
+durations, temporary paths, environment variables) are removed, so re-executing an unchanged
+deterministic notebook gives an unchanged file. ``metadata.gift`` records the profile, the package
+versions and the git commit the chapter was executed at (``commit``, plus ``dirty`` when the
+working tree had uncommitted changes); the Colab setup cell installs that commit.
 
 A notebook that fails or runs past ``--timeout`` is written to _build/failed-notebooks/ (the last
 good executed copy is left alone); the others still run, and the exit status is 1.
@@ -24,7 +30,9 @@ checks that they match their sources.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
+import json
 import hashlib
 import os
 import platform
@@ -50,7 +58,8 @@ INJECTED = "injected-parameters"
 # Run-specific metadata that papermill and nbclient write; dropped so that diffs show real changes.
 VOLATILE_CELL_KEYS = ("papermill", "execution")
 KEPT_PAPERMILL_KEYS = ("parameters", "default_parameters", "version")
-VERSION_PACKAGES = ("gift", "torch", "torchvision", "numpy", "matplotlib", "papermill", "jupytext")
+# distribution names; "gift-companion" is recorded as "gift" (the import name)
+VERSION_PACKAGES = ("gift-companion", "torch", "torchvision", "numpy", "matplotlib", "papermill", "jupytext")
 
 
 def chapter_sources() -> list[Path]:
@@ -142,10 +151,58 @@ def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for name in VERSION_PACKAGES:
         try:
-            found[name] = importlib_metadata.version(name)
+            found["gift" if name == "gift-companion" else name] = importlib_metadata.version(name)
         except importlib_metadata.PackageNotFoundError:
             pass
     return found
+
+
+def git_state() -> dict[str, object]:
+    """``{"commit": sha, "dirty": bool}`` of the checkout, or {} outside a git checkout."""
+    try:
+        sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+        status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    return {"commit": sha, "dirty": bool(status.strip())}
+
+
+def literal(value: object) -> str:
+    """Python source for a papermill parameter value (strings in double quotes, like the sources)."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def fold_parameters(source: str, values: dict) -> str:
+    """The ``parameters`` cell ``source`` with each ``name = value`` assignment set to ``values[name]``
+    (comments kept); names the cell does not assign are appended."""
+    body = source.rstrip("\n")
+    lines = body.split("\n")
+    done = set()
+    for node in ast.parse(body).body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in values and node.lineno == node.end_lineno):
+            name, i = node.targets[0].id, node.lineno - 1
+            line = lines[i].encode()  # ast offsets count UTF-8 bytes
+            new = line[: node.value.col_offset] + literal(values[name]).encode() + line[node.value.end_col_offset:]
+            lines[i] = new.decode()
+            done.add(name)
+    extra = [f"{k} = {literal(v)}" for k, v in values.items() if k not in done]
+    return "\n".join(lines + extra) if extra else "\n".join(lines)
+
+
+def fold_injected(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Fold papermill's injected values (``metadata.papermill.parameters``) into the ``parameters``
+    cell and drop the injected cell."""
+    values = nb.metadata.get("papermill", {}).get("parameters", {})
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if params and values:
+        params[0].source = fold_parameters(params[0].source, values)
+    nb.cells = [c for c in nb.cells if INJECTED not in c.metadata.get("tags", [])]
+    return nb
 
 
 def stable_ids(nb: nbformat.NotebookNode) -> None:
@@ -159,18 +216,17 @@ def stable_ids(nb: nbformat.NotebookNode) -> None:
 
 
 def clean_executed(nb: nbformat.NotebookNode, profile: str) -> nbformat.NotebookNode:
-    """Tag the injected cell ``hide-input``, drop run-specific metadata, make cell ids stable."""
+    """Fold the injected parameters into the parameters cell, drop run-specific metadata, record
+    versions and commit, make cell ids stable."""
     for cell in nb.cells:
         for key in VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
-        tags = cell.metadata.get("tags", [])
-        if INJECTED in tags and "hide-input" not in tags:
-            cell.metadata["tags"] = [*tags, "hide-input"]
-        elif not tags:
+        if not cell.metadata.get("tags", True):
             cell.metadata.pop("tags", None)  # papermill adds empty tag lists
     pm = nb.metadata.get("papermill", {})
     nb.metadata["papermill"] = {k: pm[k] for k in KEPT_PAPERMILL_KEYS if k in pm}
-    nb.metadata["gift"] = {"profile": profile, "versions": versions()}
+    fold_injected(nb)
+    nb.metadata["gift"] = {"profile": profile, "versions": versions(), **git_state()}
     stable_ids(nb)
     return nb
 
@@ -241,22 +297,17 @@ def refresh_markdown(src: Path, out_dir: Path) -> str:
     target = out_dir / f"{src.stem}.ipynb"
     if not target.exists():
         return f"{target.relative_to(ROOT)} does not exist: execute it first"
-    executed = nbformat.read(target, as_version=4)
+    executed = fold_injected(nbformat.read(target, as_version=4))
     fresh = read_source(src)
-    old_code = [c for c in executed.cells if INJECTED not in c.metadata.get("tags", [])
-                and c.cell_type == "code"]
+    fresh.metadata["papermill"] = executed.metadata.get("papermill", {})
+    fold_injected(fresh)
+    old_code = [c for c in executed.cells if c.cell_type == "code"]
     new_code = [c for c in fresh.cells if c.cell_type == "code"]
     if [signature(c) for c in old_code] != [signature(c) for c in new_code]:
         return f"code cells of {src.stem} changed: re-execute it instead"
-    injected = [c for c in executed.cells if INJECTED in c.metadata.get("tags", [])]
     cells, code = [], iter(old_code)
     for cell in fresh.cells:
-        if cell.cell_type == "code":
-            cells.append(next(code))
-            if "parameters" in cell.metadata.get("tags", []):
-                cells.extend(injected)
-        else:
-            cells.append(copy.deepcopy(cell))
+        cells.append(next(code) if cell.cell_type == "code" else copy.deepcopy(cell))
     if [signature(c) for c in cells] == [signature(c) for c in executed.cells]:
         return "unchanged"
     executed.cells = cells
@@ -278,8 +329,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cell-timeout", type=float, default=None,
                     help="limit per cell in seconds (default: --timeout)")
     ap.add_argument("--log-output", action="store_true", help="stream cell outputs to the terminal")
+    ap.add_argument("--dry-run", action="store_true",
+                    help="run the profile's code paths at toy size (gift.dryrun, GIFT_DRY_RUN=<profile>) into "
+                         "_build/dry-run/ (the data it needs must be present or downloadable)")
     ap.add_argument("--refresh-markdown", metavar="DIR", choices=("book", "tests/notebooks"),
                     help="update prose of executed notebooks in DIR without executing")
+    ap.add_argument("--fold-injected", metavar="DIR", choices=("book", "tests/notebooks"),
+                    help="fold papermill's injected-parameters cell of executed notebooks in DIR into their "
+                         "parameters cell (notebooks executed before this was automatic), without executing")
     ap.add_argument("--list", action="store_true", help="list the chapter sources and exit")
     args = ap.parse_args(argv)
 
@@ -290,6 +347,20 @@ def main(argv: list[str] | None = None) -> int:
     if not chapters:
         print("no chapter sources in notebooks/: nothing to do")
         return 0
+    if args.fold_injected:
+        for src in chapters:
+            target = ROOT / args.fold_injected / f"{src.stem}.ipynb"
+            if not target.exists():
+                continue
+            nb = nbformat.read(target, as_version=4)
+            before = nbformat.writes(nb)
+            fold_injected(nb)
+            stable_ids(nb)
+            changed = nbformat.writes(nb) != before
+            if changed:
+                nbformat.write(nb, target)
+            print(f"{src.stem:<32} {'folded' if changed else 'unchanged'}")
+        return 0
     if args.refresh_markdown:
         bad = 0
         for src in chapters:
@@ -298,7 +369,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{src.stem:<32} {result}")
         return 1 if bad else 0
 
-    out_dir = (args.output_dir or DEFAULT_OUTPUT[args.profile]).resolve()
+    if args.dry_run:
+        os.environ["GIFT_DRY_RUN"] = args.profile  # inherited by papermill's kernels
+    default_out = ROOT / "_build" / "dry-run" if args.dry_run else DEFAULT_OUTPUT[args.profile]
+    out_dir = (args.output_dir or default_out).resolve()
     cell_timeout = args.cell_timeout or args.timeout
     where = out_dir.relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir
     print(f"executing {len(chapters)} notebook(s), profile={args.profile}, into {where}/, "

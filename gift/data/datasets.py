@@ -63,6 +63,8 @@ import torch.nn.functional as F
 
 from ..registry import Registry
 from ..utils import atomic_torch_save
+from .download import (IMAGENET_HOW_TO_GET, TINY_IMAGENET_MD5, TINY_IMAGENET_URL, check_tiny_imagenet,
+                       download_policy, how_to_enable)
 from .errors import DataError, DataNotFoundError, IncompleteSetError
 from .imagefolder import (
     class_folders,
@@ -267,6 +269,7 @@ class DatasetLoader:
     complete_classes: bool = False
     threads: int = 0  # decode threads by default
     how_to_get: str = ""
+    downloadable: bool = False  # has a verified download (cifar10, cifar100, tinyimagenet)
 
     # ---- location
     def candidates(self, root: Path, split: str) -> list[tuple[str, Path]]:
@@ -449,6 +452,8 @@ class _Cifar(DatasetLoader):
             "class_names": list(classes), "skipped": [],
         }
 
+    downloadable = True
+
     def download(self, root: Path, split: str) -> None:
         import torchvision.datasets as tvd
         from torchvision.datasets.utils import download_and_extract_archive
@@ -464,7 +469,7 @@ class _TinyImageNet(DatasetLoader):
     default_image_size = 64
     native_size = 64
     num_classes = 200
-    URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
+    URL = TINY_IMAGENET_URL
     how_to_get = (
         "Get tiny-imagenet-200.zip (http://cs231n.stanford.edu/tiny-imagenet-200.zip) and unzip it "
         "into the data root, or call load_dataset('tinyimagenet', ..., download=True) (gift commands: --download)."
@@ -554,10 +559,16 @@ class _TinyImageNet(DatasetLoader):
         out["class_names"] = self._words(src.path, wnids)
         return out
 
+    downloadable = True
+
     def download(self, root: Path, split: str) -> None:
         from torchvision.datasets.utils import download_and_extract_archive
 
-        download_and_extract_archive(self.URL, os.fspath(root), filename="tiny-imagenet-200.zip")
+        # the official archive, checked against its MD5 before extraction and by structure and file
+        # count after (gift.data.download)
+        download_and_extract_archive(self.URL, os.fspath(root), filename="tiny-imagenet-200.zip",
+                                     md5=TINY_IMAGENET_MD5)
+        check_tiny_imagenet(root / "tiny-imagenet-200")
 
 
 class _ImageNetFolder(DatasetLoader):
@@ -570,7 +581,7 @@ class _ImageNetFolder(DatasetLoader):
         self.folders = list(folders)
         self.default_image_size = default_image_size
         self.num_classes = num_classes
-        self.how_to_get = (
+        self.how_to_get = IMAGENET_HOW_TO_GET if name == "imagenet-1k" else (
             f"{name} is not downloaded automatically: place an ImageFolder with train/<class>/ and "
             f"val/<class>/ sub-folders (one folder per class) at <data root>/{self.folders[0]}."
         )
@@ -680,7 +691,7 @@ def load_dataset(
     root: str | os.PathLike | None = None,
     image_size: int | None = None,
     cache: bool = True,
-    download: bool = False,
+    download: bool | None = None,
     *,
     skip_corrupt: bool = False,
     num_workers: int | None = None,
@@ -692,8 +703,9 @@ def load_dataset(
     Looks under ``root``, else ``$GIFT_DATA_ROOT``, else ``~/.cache/gift/data`` (``$GIFT_CACHE_DIR``/data)
     and ``../shared/data`` next to the checkout. Decoded tensors are cached in
     ``<cache>/datasets/`` keyed by (dataset, split, size, source path, folder fingerprint); set
-    ``cache=False`` to bypass. ``download=True`` fetches cifar10/cifar100/tinyimagenet into the
-    first root when missing. Corrupt image files raise :class:`CorruptImageError` naming the file;
+    ``cache=False`` to bypass. A missing cifar10/cifar100/tinyimagenet is downloaded into the
+    first root when downloading is allowed: ``download=True/False``, else ``$GIFT_DOWNLOAD``
+    (1/0), else on Google Colab only (:mod:`gift.data.download`). Corrupt image files raise :class:`CorruptImageError` naming the file;
     with ``skip_corrupt=True`` they are skipped with a warning giving the count.
     ``num_workers``: decoding threads (default 1 for the small-image datasets, up to 8 for ImageNet ones).
     """
@@ -708,14 +720,19 @@ def load_dataset(
 
     roots = data_roots(root)
     src, looked = loader.locate(roots, split)
-    if src is None and download:
-        target = roots[0]
-        target.mkdir(parents=True, exist_ok=True)
-        loader.download(target, split)
-        src, looked2 = loader.locate([target], split)
-        looked += looked2
     if src is None:
-        raise loader.not_found(split, looked, root is not None)
+        allowed, why = download_policy(download)
+        if allowed and loader.downloadable:
+            target = roots[0]
+            target.mkdir(parents=True, exist_ok=True)
+            loader.download(target, split)
+            src, looked2 = loader.locate([target], split)
+            looked += looked2
+        if src is None:
+            err = loader.not_found(split, looked, root is not None)
+            if loader.downloadable and not allowed:
+                err = DataNotFoundError(f"{err} {how_to_enable(why)}")
+            raise err
 
     t0 = time.perf_counter()
     fp = loader.fingerprint(src, split)

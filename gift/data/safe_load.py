@@ -82,23 +82,32 @@ def restricted_pickle_load(path: str | os.PathLike, encoding: str = "latin1") ->
         raise DataError(f"{path}: not a readable pickle file ({type(e).__name__}: {e})") from None
 
 
+# Scalar types whose values the released DC/DSA/DM/MTT ``res_*.pt`` files (and similar logs) hold:
+# their accuracy lists are NumPy scalars such as ``np.float64(0.51)``. Object dtypes stay refused.
+_NUMPY_SCALAR_TYPES = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
+                       np.uint64, np.uint32, np.uint16, np.uint8, np.bool_, np.complex64, np.complex128)
+
+
 def _numpy_safe_globals() -> list[Any]:
+    """The narrow allowlist for ``torch.load(weights_only=True)``: how NumPy rebuilds arrays
+    (``_reconstruct``, ``ndarray``), scalars (``multiarray.scalar``) and their dtypes (``numpy.dtype``
+    and, NumPy >= 1.25, the dtype classes such as ``numpy.dtypes.Float64DType``). Nothing else."""
     out: list[Any] = [np.ndarray, np.dtype]
     core = getattr(np, "_core", None) or getattr(np, "core")
     out += [core.multiarray._reconstruct, core.multiarray.scalar]
-    # dtype classes (NumPy >= 1.25 pickles scalars with e.g. numpy.dtypes.Float64DType)
-    dtypes = getattr(np, "dtypes", None)
-    if dtypes is not None:
-        for t in (np.float64, np.float32, np.float16, np.int64, np.int32, np.uint8, np.bool_):
-            out.append(type(np.dtype(t)))
+    if getattr(np, "dtypes", None) is not None:
+        out += [type(np.dtype(t)) for t in _NUMPY_SCALAR_TYPES]
     return out
 
 
 def _safe_globals_ctx():
     ctx = getattr(torch.serialization, "safe_globals", None)
-    if ctx is None:  # torch < 2.5
-        return contextlib.nullcontext()
-    return ctx(_numpy_safe_globals())
+    if ctx is not None:  # torch >= 2.5: the allowlist holds only inside this call
+        return ctx(_numpy_safe_globals())
+    add = getattr(torch.serialization, "add_safe_globals", None)
+    if add is not None:  # torch 2.4: the same narrow list, registered process-wide
+        add(_numpy_safe_globals())
+    return contextlib.nullcontext()  # older torch: NumPy scalars are refused like any other global
 
 
 # Bytes per element of the storage types a torch zip file names (unknown names count as 1 byte,
