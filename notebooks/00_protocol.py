@@ -25,7 +25,7 @@
 # comparisons at 300 and at 1000 epochs), whether bf16 matters (one comparison in fp32), and how our
 # own distilled sets compare with the published numbers of their methods.
 
-# %%
+# %% tags=["remove-cell"]
 # Setup. On Google Colab: clone the companion at the commit this page was executed with, install
 # it, and keep runs in the clone's results/ (or set GIFT_RESULTS_DIR first, e.g. to a Drive folder;
 # see the Reproduce page). Anywhere else this cell does nothing.

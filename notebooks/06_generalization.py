@@ -39,7 +39,7 @@
 # This page is generated from `notebooks/06_generalization.py`; the parameters cell below selects the
 # run profile (see {doc}`reproduce`).
 
-# %%
+# %% tags=["remove-cell"]
 # Setup. On Google Colab: clone the companion at the commit this page was executed with, install
 # it, and keep runs in the clone's results/ (or set GIFT_RESULTS_DIR first, e.g. to a Drive folder;
 # see the Reproduce page). Anywhere else this cell does nothing.

@@ -44,7 +44,7 @@
 #
 # Accuracies are the authors' number: the best of the four test checkpoints of each seed.
 
-# %%
+# %% tags=["remove-cell"]
 # Setup. On Google Colab: clone the companion at the commit this page was executed with, install
 # it, and keep runs in the clone's results/ (or set GIFT_RESULTS_DIR first, e.g. to a Drive folder;
 # see the Reproduce page). Anywhere else this cell does nothing.

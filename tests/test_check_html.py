@@ -44,6 +44,6 @@ def test_main_reports_page_and_fails(tmp_path, capsys):
     assert "bad.html" in out and "| method | student | GIFT |" in out and "ok.html" not in out
 
 
-def test_book_config_parses_output_markdown_as_gfm():
+def test_book_config_parses_output_markdown_with_tables():
     text = (ROOT / "_config.yml").read_text()
-    assert "nb_render_markdown_format: gfm" in text
+    assert "nb_render_markdown_format: myst" in text  # MyST: tables and the {doc}/{ref} roles of verdicts

@@ -5,7 +5,7 @@
     python tools/check_html.py path/to/html    # another build folder (or single files)
 
 A table printed by a code cell (``display(Markdown(...))``) renders as a table only when myst-nb
-parses that output with a table-aware Markdown flavour (``nb_render_markdown_format: gfm`` in
+parses that output with a table-aware Markdown flavour (``nb_render_markdown_format: myst`` in
 _config.yml). Otherwise the page shows lines such as ``| a | b |`` followed by ``|---|---|``. This
 script reads the visible text of every page (outside <pre>, <code>, <script>, <style> and
 <textarea>, where pipes are legitimate), and reports each header line that is followed by a
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{where}: raw Markdown table (not rendered): {header[:100]}")
     if bad:
         print(f"check_html: {bad} raw Markdown table(s) in {len(files)} page(s); Markdown printed by a code "
-              f"cell must be parsed as gfm (nb_render_markdown_format in _config.yml)", file=sys.stderr)
+              f"cell must be parsed as MyST or gfm (nb_render_markdown_format in _config.yml)", file=sys.stderr)
         return 1
     print(f"check_html: {len(files)} page(s), no raw Markdown tables")
     return 0

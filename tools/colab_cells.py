@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+SETUP_HEADER = '# %% tags=["remove-cell"]\n'
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 
 
@@ -53,12 +54,12 @@ def fix_source(path: Path) -> str:
         if title is None:
             raise SystemExit(f"{path.relative_to(ROOT)}: no '# # Title' line to put the Colab badge under")
         text = text[: title.end()] + "\n#\n# " + badge + text[title.end():]
-    # the setup cell: the first plain code cell ("# %%" on its own line) before the parameters cell
+    # the setup cell: the first code cell before the parameters cell, tagged remove-cell (it does
+    # nothing outside Colab, so the HTML book leaves it out; Colab opens the notebook and runs it)
     params = text.index('# %% tags=["parameters"]')
-    start = text.find("\n# %%\n", 0, params)
-    if start < 0:
-        return text[:params] + "# %%\n" + colab.SETUP_CELL + "\n\n" + text[params:]
-    return text[: start + 6] + colab.SETUP_CELL + "\n\n" + text[params:]
+    found = re.search(r"\n# %%(?: tags=\[\"remove-cell\"\])?\n", text[:params])
+    start = found.start() if found else params - 1
+    return text[: start + 1] + SETUP_HEADER + colab.SETUP_CELL + "\n\n" + text[params:]
 
 
 def fix_executed(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode:
@@ -66,9 +67,11 @@ def fix_executed(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode:
     first_md.source = BADGE.sub(lambda m: colab.badge(f"book/{stem}.ipynb"), first_md.source, count=1)
     setup = next(c for c in nb.cells if c.cell_type == "code")
     if "parameters" in setup.metadata.get("tags", []):
-        raise SystemExit(f"{stem}: the executed notebook has no setup cell before the parameters cell; "
-                         f"re-execute it from its source (tools/execute_notebooks.py)")
+        print(f"{stem}: the executed notebook has no setup cell yet; re-execute it from its source "
+              f"(tools/execute_notebooks.py)", file=sys.stderr)
+        return nb
     setup.source = colab.SETUP_CELL
+    setup.metadata["tags"] = ["remove-cell"]
     return nb
 
 

@@ -226,6 +226,7 @@ class Experiment:
 
     def datm_path(self) -> Path:
         """The authors' released DATM CIFAR-10 IPC-10 set under the data root."""
+        from ..data.download import DATM_HOW_TO_GET
         from ..data.paths import data_roots
 
         for root in data_roots():
@@ -235,7 +236,7 @@ class Experiment:
         raise FileNotFoundError(
             f"the released DATM {self.profile.dataset} IPC-10 set was not found under "
             f"{', '.join(str(r) for r in data_roots())} (expected released/datm-{self.profile.dataset}-zca-ipc10 "
-            "with images.pt, labels.pt, lr.pt); set GIFT_DATA_ROOT to the folder that holds it"
+            "with images.pt, labels.pt, lr.pt); set GIFT_DATA_ROOT to the folder that holds it. " + DATM_HOW_TO_GET
         )
 
     def distilled(self, method: str, ipc: int, seed: int = 0):

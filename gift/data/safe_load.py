@@ -119,7 +119,8 @@ _STORAGE_ITEMSIZE = {
 }
 # torch's messages for a global the weights-only unpickler will not resolve: the one cause that is
 # a safety refusal. Every other unpickling failure means the bytes are not a valid file.
-_UNSAFE_MARKERS = ("unsupported global", "not an allowed global", "is blocked", "unsupported class")
+_UNSAFE_MARKERS = ("unsupported global", "not an allowed global", "is blocked", "unsupported class",
+                   "can only build")  # the last: numpy's object-dtype arrays, refused by the allowlist
 # torch appends advice meant for its own bug tracker to some messages; it does not apply here
 _NOISE = ("please file an issue", "this is an internal miniz error")
 
@@ -163,6 +164,7 @@ def _unsafe_global(path: Path) -> str | None:
     """For a file torch could not read: the first global it references that plain-data loading would
     not allow, or None (then the file is merely unreadable). Reads the leading pickles only."""
     allowed = {f"{m}.{n}" for m, n in _NUMPY_ALLOWED}
+    allowed |= {f"{g.__module__}.{g.__qualname__}" for g in _numpy_safe_globals()}  # numpy.dtypes.Float64DType, ...
     try:
         from torch._weights_only_unpickler import _get_allowed_globals
 
