@@ -278,7 +278,9 @@ class Experiment:
         try:
             result = compute()
         except (DataNotFoundError, FileNotFoundError, NotComputed) as err:
-            print(f"{name}: not recorded, and this machine cannot compute it: {str(err).splitlines()[0]}")
+            lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+            how = f" {lines[-1]}" if len(lines) > 1 else ""  # the error's last line says how to get the data
+            print(f"{name}: not recorded, and this machine cannot compute it: {lines[0]}{how}")
             return None
         if complete(result):
             self.store.put("measure", full, result, provenance(self.device))
