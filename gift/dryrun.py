@@ -2,7 +2,7 @@
 
 ``dry_run_profile("paper")`` is a copy of the ``paper`` :class:`~gift.companion.profiles.Profile` with the
 same name, dataset, model, methods, students, loss grids and precision rule (so every chapter takes
-its ``paper`` branches and settings), with only sizes shrunk — 4 training epochs (the fewest with
+its ``paper`` branches and settings), with only sizes shrunk — a ConvNet of width 16, 4 training epochs (the fewest with
 the protocol's 4 checkpoints), 1 seed, IPC 1 and 10, a 1-epoch teacher named by its recipe, 2 SRe2L
 iterations, 10 RDED candidates per class with 2 crops each — a temporary results store
 (``persistent=False``: nothing is read from or written to ``results/``), and "DRY RUN" in its
@@ -27,6 +27,7 @@ SIZES = {
     "teacher_file": "",  # recipe-named teacher in the per-user cache, never results/teachers/
     "persistent": False,
     "short_budget": {},
+    "model_kwargs": {"width": 16},  # the profile's ConvNet at 1/8 width: same layers, a fraction of the time
 }
 DISTILL_OPTIONS = {"sre2l": {"iterations": 2}, "rded": {"mipc": 10, "num_crop": 2}}
 

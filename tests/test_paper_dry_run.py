@@ -12,8 +12,8 @@ folder layout with 200 classes. What runs:
   EfficientNet-B0; ResNet-18 (modified) and MobileNet-V2 with ``GIFT_DRY_RUN_FULL=1``) and of each
   method's set with its own loss;
 * the same path on Tiny-ImageNet (64 px, 200 classes) for one student;
-* one chapter (:data:`CHAPTER`) executed with papermill, ``profile = "paper"`` and
-  ``GIFT_DRY_RUN=paper`` in the kernel's environment;
+* every chapter executed with papermill, ``profile = "paper"`` and ``GIFT_DRY_RUN=paper`` in the
+  kernel's environment (chapter 6's three large students take most of the time);
 * the real ``paper`` profile is unchanged afterwards, and nothing is written to ``results/``.
 """
 from __future__ import annotations
@@ -32,7 +32,6 @@ from gift.companion import Experiment, get_profile
 from datafixtures import write_cifar100, write_tiny_imagenet
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTER = "02_method"
 # Students evaluated by default: ConvNet-3 and the paper-only EfficientNet-B0. ResNet-18 (modified)
 # and MobileNet-V2, which the companion profile also trains, take ~2.5 min more on 2 CPU cores:
 # GIFT_DRY_RUN_FULL=1 adds them.
@@ -50,6 +49,7 @@ def paper_env(tmp_path_factory):
     mp.setenv("GIFT_RESULTS_DIR", str(base / "results"))  # must stay unused: the dry run is not persistent
     mp.setenv("GIFT_DISTILLED_DIR", str(base / "distilled"))
     mp.setenv("GIFT_COMPILE", "off")
+    mp.setenv("GIFT_SCRATCH_STORE", str(base / "scratch"))  # the chapters share their toy runs
     before = sorted(p.name for p in (ROOT / "results").rglob("*"))
     yield base
     mp.undo()
@@ -108,17 +108,21 @@ def test_paper_path_on_tiny_imagenet_layout(paper_env):
     _ok(ex.evaluate("rded", 1, loss="gift"))
 
 
+CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9]*.py"))
+
+
 @pytest.mark.slow
-def test_a_chapter_runs_with_the_paper_profile(paper_env, tmp_path, monkeypatch):
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_runs_with_the_paper_profile(paper_env, tmp_path, monkeypatch, chapter):
     spec = importlib.util.spec_from_file_location("execute_notebooks", ROOT / "tools" / "execute_notebooks.py")
     execute_notebooks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(execute_notebooks)
     monkeypatch.setenv("GIFT_DRY_RUN", "paper")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    ok, seconds, message = execute_notebooks.execute(ROOT / "notebooks" / f"{CHAPTER}.py", tmp_path, "paper", [],
+    ok, seconds, message = execute_notebooks.execute(ROOT / "notebooks" / f"{chapter}.py", tmp_path, "paper", [],
                                                      timeout=600, cell_timeout=600, log_output=False)
     assert ok, message
-    text = (tmp_path / f"{CHAPTER}.ipynb").read_text()
+    text = (tmp_path / f"{chapter}.ipynb").read_text()
     assert "DRY RUN" in text and 'profile = \\"paper\\"' in text
 
 
@@ -131,7 +135,7 @@ def test_dry_run_only_shrinks_sizes_and_only_where_asked():
     dry = dry_run_profile("paper")
     changed = {f.name for f in dataclasses.fields(real) if getattr(real, f.name) != getattr(dry, f.name)}
     assert changed == {"epochs", "seeds", "ipcs", "teacher_epochs", "teacher_file", "persistent", "distill_options",
-                       "description", "deviations"} - ({"short_budget"} if real.short_budget else set())
+                       "description", "deviations", "model_kwargs"} - ({"short_budget"} if real.short_budget else set())
     assert dry.epochs == 4 and dry.seeds == (0,) and set(dry.ipcs) <= set(real.ipcs) and not dry.persistent
     with dry_run("paper"):
         assert get_profile("paper").epochs == 4

@@ -371,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.dry_run:
         os.environ["GIFT_DRY_RUN"] = args.profile  # inherited by papermill's kernels
+        # one fresh scratch store for this batch: a chapter reuses the runs of the ones before it
+        os.environ.setdefault("GIFT_SCRATCH_STORE", tempfile.mkdtemp(prefix=f"gift-dry-run-{args.profile}-"))
     default_out = ROOT / "_build" / "dry-run" if args.dry_run else DEFAULT_OUTPUT[args.profile]
     out_dir = (args.output_dir or default_out).resolve()
     cell_timeout = args.cell_timeout or args.timeout

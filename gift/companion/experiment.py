@@ -69,6 +69,9 @@ class LazySet:
         return f"LazySet({self.method}, ipc={self.ipc}, seed={self.seed})"
 
 
+ENV_SCRATCH_STORE = "GIFT_SCRATCH_STORE"
+
+
 class Experiment:
     """A chapter's handle on one profile: data, teacher, distilled sets and recorded evaluations."""
 
@@ -97,7 +100,10 @@ class Experiment:
         else:
             # Runs always execute afresh; the deterministic, slow-to-make teacher and sets are
             # cached per user (they are found again only when their recipe matches exactly).
-            tmp = Path(tempfile.mkdtemp(prefix=f"gift-{self.profile.name}-"))
+            # ``$GIFT_SCRATCH_STORE``: one scratch store shared by the chapters of one batch (a dry run
+            # executes each chapter in its own kernel; without it each recomputes the others' runs)
+            shared = os.environ.get(ENV_SCRATCH_STORE)
+            tmp = Path(shared) if shared else Path(tempfile.mkdtemp(prefix=f"gift-{self.profile.name}-"))
             self.store = ResultsStore(tmp / "results")
             from ..data.paths import cache_dir
 
