@@ -12,7 +12,7 @@ folder layout with 200 classes. What runs:
   EfficientNet-B0; ResNet-18 (modified) and MobileNet-V2 with ``GIFT_DRY_RUN_FULL=1``) and of each
   method's set with its own loss;
 * the same path on Tiny-ImageNet (64 px, 200 classes) for one student;
-* every chapter executed with papermill, ``profile = "paper"`` and ``GIFT_DRY_RUN=paper`` in the
+* chapters executed with papermill (chapter 2 by default, every chapter with ``GIFT_DRY_RUN_FULL=1``), ``profile = "paper"`` and ``GIFT_DRY_RUN=paper`` in the
   kernel's environment (chapter 6's three large students take most of the time);
 * the real ``paper`` profile is unchanged afterwards, and nothing is written to ``results/``.
 """
@@ -111,8 +111,17 @@ def test_paper_path_on_tiny_imagenet_layout(paper_env):
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9]*.py"))
 
 
+# Every chapter, in order (each reuses its predecessors' toy runs from the shared scratch store).
+# By default only chapter 2 runs here, to keep `make test` inside CI's budget; GIFT_DRY_RUN_FULL=1
+# runs all of them (308 s on an idle 2-core CPU, 201 s of it chapter 6's three large students).
+DEFAULT_CHAPTERS = ("02_method",)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("chapter", [
+    c if c in DEFAULT_CHAPTERS else pytest.param(c, marks=pytest.mark.skipif(
+        os.environ.get("GIFT_DRY_RUN_FULL") != "1", reason="set GIFT_DRY_RUN_FULL=1 to run every chapter"))
+    for c in CHAPTERS])
 def test_every_chapter_runs_with_the_paper_profile(paper_env, tmp_path, monkeypatch, chapter):
     spec = importlib.util.spec_from_file_location("execute_notebooks", ROOT / "tools" / "execute_notebooks.py")
     execute_notebooks = importlib.util.module_from_spec(spec)
@@ -120,7 +129,7 @@ def test_every_chapter_runs_with_the_paper_profile(paper_env, tmp_path, monkeypa
     monkeypatch.setenv("GIFT_DRY_RUN", "paper")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     ok, seconds, message = execute_notebooks.execute(ROOT / "notebooks" / f"{chapter}.py", tmp_path, "paper", [],
-                                                     timeout=600, cell_timeout=600, log_output=False)
+                                                     timeout=900, cell_timeout=900, log_output=False)
     assert ok, message
     text = (tmp_path / f"{chapter}.ipynb").read_text()
     assert "DRY RUN" in text and 'profile = \\"paper\\"' in text
