@@ -98,7 +98,7 @@ class Checklist:
         for m in self.methods():
             res = {L: self.ev(m, loss=L) for L in grid}
             done = {L: r for L, r in res.items() if r is not None}
-            if len(done) < 2:
+            if len(done) < len(grid):  # best and worst are only known once every loss is in
                 comps.append(self.compare(f"{m}: best vs worst loss", None, None))
                 continue
             ranked = sorted(done, key=lambda L: done[L].summary()["best_mean"])
