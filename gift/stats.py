@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -63,19 +64,20 @@ class Comparison:
     def seeds(self) -> tuple[int, int]:
         return len(self.values), len(self.base_values)
 
+    @cached_property
     def _welch(self) -> tuple[float, float, float]:
-        """(p-value, CI low, CI high) of the mean difference."""
+        """(p-value, CI low, CI high) of the mean difference, computed once per comparison."""
         return welch(self.values, self.base_values)
 
     @property
     def p_value(self) -> float:
-        return self._welch()[0] if self.available else math.nan
+        return self._welch[0] if self.available else math.nan
 
     @property
     def interval(self) -> tuple[float, float]:
         if not self.available:
             return math.nan, math.nan
-        _, lo, hi = self._welch()
+        _, lo, hi = self._welch
         return lo, hi
 
     @property
