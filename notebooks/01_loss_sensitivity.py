@@ -40,35 +40,22 @@
 # the run profile (see {doc}`reproduce`).
 
 # %% tags=["remove-cell"]
-# Setup. On Google Colab: clone the companion at the commit this page was executed with, install
-# it, and keep runs in the clone's results/ (or set GIFT_RESULTS_DIR first, e.g. to a Drive folder;
-# see the Reproduce page). Anywhere else this cell does nothing.
-import os
-import subprocess
-import sys
+# On Colab: clone the commit this page was executed with, install it, keep runs in the clone's
+# results/ unless GIFT_RESULTS_DIR is set (e.g. to Drive; see Reproduce). Elsewhere: nothing.
+import os, subprocess, sys
 
-try:
-    import google.colab  # noqa: F401
-
-    ON_COLAB = True
-except ImportError:
-    ON_COLAB = False
-
+ON_COLAB = "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
 if ON_COLAB:
-    GIFT_REPO = os.environ.get("GIFT_REPO", "https://github.com/gift-companion/gift-companion")  # PLACEHOLDER until published
-    clone = os.path.abspath("gift-companion")
+    clone, ref = os.path.abspath("gift-companion"), os.environ.get("GIFT_REF")
     if not os.path.isdir(clone):
-        try:  # the commit tools/execute_notebooks.py recorded in this notebook's metadata
+        try:  # the commit recorded in this notebook's metadata by tools/execute_notebooks.py
             from google.colab import _message
-
-            ref = _message.blocking_request("get_ipynb", timeout_sec=60)["ipynb"]["metadata"]["gift"]["commit"]
+            ref = ref or _message.blocking_request("get_ipynb", timeout_sec=60)["ipynb"]["metadata"]["gift"]["commit"]
         except Exception:
-            ref = "main"
-        ref = os.environ.get("GIFT_REF") or ref
-        print(f"cloning {GIFT_REPO} at {ref} into {clone}")
-        subprocess.run(["git", "clone", "--quiet", GIFT_REPO, clone], check=True)
-        subprocess.run(["git", "-C", clone, "checkout", "--quiet", ref], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", clone], check=True)
+            ref = ref or "main"
+        for cmd in (["git", "clone", "--quiet", os.environ.get("GIFT_REPO", "https://github.com/gift-companion/gift-companion"), clone],  # PLACEHOLDER repo
+                    ["git", "-C", clone, "checkout", "--quiet", ref], [sys.executable, "-m", "pip", "install", "--quiet", clone]):
+            subprocess.run(cmd, check=True)
     os.environ.setdefault("GIFT_RESULTS_DIR", os.path.join(clone, "results"))
 
 # %% tags=["parameters"]
