@@ -328,9 +328,9 @@ def control_reading(control) -> str:
     if n["win"] and not n["loss"] and not n["tie"]:
         return "GIFT beats KL×T² too: what KL lacks is not only gradient scale, the loss itself is at a disadvantage"
     if n["loss"] >= n["win"]:
-        return ("KL×T² is as good as GIFT or better under the same optimizer: the collapse is the 1/T² gradient scale "
-                "of the authors' KL, not the KL loss, and GIFT's advantage there is that its gradient carries no such "
-                "factor")
+        return ("KL×T² does as well as GIFT or better under the same optimizer: whatever the authors' KL loses under "
+                "these optimizers is due to its 1/T² gradient scale, not to the KL loss, and GIFT's advantage there is "
+                "that its gradient carries no such factor")
     return "the control is split between optimizers: see the comparisons above"
 
 

@@ -38,6 +38,8 @@ def verdict_clause(claim) -> str:
     short = ", short budget" if claim.short_budget else ""
     n = claim.counts()
     if n["win"] + n["tie"] + n["loss"] == 0:
+        if not n["missing"]:
+            return f"{claim.verdict}{short} (no comparison of it is made in this profile)"
         return f"{claim.verdict}{short} (its {n['missing']} comparisons are not computed yet)"
     return f"{claim.verdict}{short} ({claim.evidence()})"
 
