@@ -65,7 +65,7 @@ from gift.companion import Experiment, describe_profile, markdown_table, provena
 from gift.companion.checklist import Checklist
 from gift.companion.main_table import MainTable, plot_sets, plot_teachers, set_pictures, teacher_rows, teacher_table
 from gift.companion.plots import forest, use_book_style
-from gift.companion.prose import claim_values, glue_all
+from gift.companion.prose import claim_values, glue
 from gift.companion.report import claim_report
 
 use_book_style()
@@ -187,7 +187,7 @@ checklist = Checklist(ex, heavy=True)
 claim, control = checklist.improves_every_method(), checklist.random_control()
 display(Markdown(claim_report(claim, paper=mt.values(claim, control)["main_paper"])))
 display(Markdown(claim_report(control)))
-glue_all({**mt.values(claim, control), **claim_values("main_claim", claim), **claim_values("main_ctl", control)})
+glue(**{**mt.values(claim, control), **claim_values("main_claim", claim), **claim_values("main_ctl", control)})
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The comparisons of the verdict: GIFT minus the own loss on each distilled set (top group) and GIFT minus KL on random subsets (the control), with 95% Welch intervals. Green: win; grey: tie; red: loss.", "name": "fig-main-verdict"}}
 forest([claim, control]);

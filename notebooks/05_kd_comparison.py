@@ -65,7 +65,7 @@ from gift.companion import Experiment, describe_profile, provenance_summary, run
 from gift.companion.checklist import Checklist
 from gift.companion.kd_table import KDTable
 from gift.companion.plots import forest, use_book_style
-from gift.companion.prose import claim_values, glue_all
+from gift.companion.prose import claim_values, glue
 from gift.companion.report import claim_report
 
 use_book_style()
@@ -137,7 +137,7 @@ claim = Checklist(ex, sets=kd.methods, ipc=kd.ipc).beats_kd()
 values = {**kd.values(), **claim_values("kd_claim", claim)}
 display(Markdown(claim_report(claim, paper=f"GIFT has the highest mean in {values['kd_paper_best']} of "
                                            f"{values['kd_paper_columns']} columns of Table 3.")))
-glue_all(values)
+glue(**values)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "GIFT minus each KD loss on each set, with 95% Welch intervals. Green: GIFT wins; grey: tie; red: GIFT loses. Comparisons not computed are left out.", "name": "fig-kd-verdict"}}
 forest([claim]);

@@ -67,7 +67,7 @@ from gift.companion import Experiment, describe_profile, provenance_summary, run
 from gift.companion.beyond import Beyond
 from gift.companion.checklist import Checklist
 from gift.companion.plots import use_book_style
-from gift.companion.prose import claim_values, glue_all
+from gift.companion.prose import claim_values, glue
 
 use_book_style()
 ex = Experiment(profile, run_missing=run_missing, show_progress=False)
@@ -189,7 +189,7 @@ b.plot_worth();
 
 # %%
 control = Checklist(ex, heavy=profile != "smoke", ipc=10 if 10 in b.ipcs else b.ipcs[0]).random_control()
-glue_all({**b.values(control), **claim_values("beyond_ctl", control)})
+glue(**{**b.values(control), **claim_values("beyond_ctl", control)})
 
 # %% [markdown]
 # - **GIFT on random real images (against KL, same teacher): {glue:text}`beyond_ctl_verdict`**

@@ -1,14 +1,26 @@
-"""Numbers for a chapter's prose: short texts of comparisons and claims, and one call that hands
-them to myst-nb's ``glue`` so the Markdown cells quote them with ``{glue:text}`key``` instead of a
-code cell printing them.
+"""Numbers for a chapter's prose: computed values glued into the Markdown text (myst-nb ``glue``,
+read in the text as ``{glue:text}`name```), so no result is typed by hand or printed by a long cell.
 
 Every value is a ready-made string (or an int), so a missing run reads "not computed" in the
-sentence rather than "nan"."""
+sentence rather than "nan". The clauses shared by the chapters' verdict sentences live here too:
+one comparison as a short clause, one claim's verdict and counts."""
 from __future__ import annotations
 
 import math
 
-from ..stats import format_p
+from ..stats import MISSING, format_p
+
+
+def glue(**values) -> None:
+    """Glue every ``name=value`` for the chapter's Markdown (not displayed where computed). Without
+    myst-nb (e.g. a Colab session without the ``book`` extra) nothing is glued and the chapter still
+    runs."""
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:  # pragma: no cover - depends on the environment
+        return
+    for name, value in values.items():
+        _glue(name, value, display=False)
 
 
 def points(x: float, signed: bool = True) -> str:
@@ -18,13 +30,18 @@ def points(x: float, signed: bool = True) -> str:
     return f"{x:+.2f}" if signed else f"{x:.2f}"
 
 
-def effect(c) -> str:
-    """A comparison as a clause: ``"-0.59 points [-1.26, +0.07], p = 0.074: tie"``."""
-    if not c.available:
+def nan_or(value: float, fmt: str, missing: str = "not computed") -> str:
+    return missing if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
+
+
+def clause(comparison) -> str:
+    """``"+0.30 points [-0.41, +1.01], p = 0.38 (tie)"``, or ``"not computed"``."""
+    if not comparison.available:
         return "not computed"
-    lo, hi = c.interval
-    p = format_p(c.p_value)
-    return f"{c.delta:+.2f} points [{lo:+.2f}, {hi:+.2f}], p {p if p.startswith('<') else '= ' + p}: {c.outcome}"
+    lo, hi = comparison.interval
+    p = format_p(comparison.p_value)
+    return (f"{comparison.delta:+.2f} points [{lo:+.2f}, {hi:+.2f}], p {p if p.startswith('<') else '= ' + p} "
+            f"({comparison.outcome})")
 
 
 def short(c, name: str | None = None) -> str:
@@ -38,8 +55,20 @@ def listing(items, empty: str = "none computed yet") -> str:
     return "; ".join(items) if items else empty
 
 
+def verdict_clause(claim) -> str:
+    """``"mostly supported (3 wins, 1 tie, 0 losses of 4; 2 not computed)"``."""
+    short_budget = ", short budget" if claim.short_budget else ""
+    n = claim.counts()
+    if n["win"] + n["tie"] + n["loss"] == 0:
+        if not n["missing"]:
+            return f"{claim.verdict}{short_budget} (no comparison of it is made in this profile)"
+        return f"{claim.verdict}{short_budget} (its {n['missing']} comparisons are not computed yet)"
+    return f"{claim.verdict}{short_budget} ({claim.evidence()})"
+
+
 def claim_values(prefix: str, claim) -> dict:
-    """The verdict of a claim, its W/T/L/missing counts and its median effect with interval."""
+    """The verdict of a claim, its W/T/L/missing counts and its median effect with interval, as
+    ``{prefix}_verdict``, ``{prefix}_wins``, ... for :func:`glue`."""
     n = claim.counts()
     med, lo, hi = claim.median_effect()
     return {
@@ -51,13 +80,11 @@ def claim_values(prefix: str, claim) -> dict:
     }
 
 
-def glue_all(values: dict) -> None:
-    """``myst_nb.glue(key, value, display=False)`` for every entry (myst-nb is a book dependency,
-    imported only here)."""
-    from myst_nb import glue
-
-    for key, value in values.items():
-        glue(key, value, display=False)
+def count_computed(results) -> tuple[int, int]:
+    """(computed, total) over an iterable of results (None = not computed)."""
+    results = list(results)
+    return sum(r is not None for r in results), len(results)
 
 
-__all__ = ["claim_values", "effect", "glue_all", "listing", "points", "short"]
+__all__ = ["MISSING", "claim_values", "clause", "count_computed", "glue", "listing", "nan_or", "points", "short",
+           "verdict_clause"]
