@@ -101,8 +101,8 @@ print(f"profile={profile} seed={seed} settings={cfg}")
 # Eight samples of a ten-class problem (`gift.companion.refinement.SyntheticBatch`). The teacher
 # logits are Gaussian noise plus a bonus on the true class; for the last two samples a larger bonus
 # goes to a *wrong* class, which can make the teacher's top class wrong (the printout says where it
-# is wrong: with the default seed on sample 6, and by chance on two others). The paper argues that
-# the refinement can correct such errors.
+# is; sample 6, used below, is one of them with the default seed). The paper argues that the
+# refinement can correct such errors.
 
 # %%
 batch = rf.SyntheticBatch.draw(seed)
