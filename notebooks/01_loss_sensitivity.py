@@ -12,7 +12,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Loss sensitivity: one distilled set, nine losses
 #
