@@ -72,7 +72,7 @@ from IPython.display import Markdown, display
 from gift.companion import Experiment, claim_report, describe_profile, provenance_summary, run_plan
 from gift.companion.checklist import Checklist
 from gift.companion.loss_grid import LossGrid
-from gift.companion.narrative import claim_values, glue_all
+from gift.companion.prose import claim_values, glue
 from gift.companion.plots import use_book_style
 
 use_book_style()
@@ -189,7 +189,7 @@ if grid.missing():
 # %%
 checklist = Checklist(ex, main_sets=tuple(grid.sets))
 loss_choice, gift_best = checklist.loss_choice(), checklist.gift_best_loss()
-glue_all({**grid.values(), **claim_values("loss_choice", loss_choice), **claim_values("gift_best", gift_best)})
+glue(**{**grid.values(), **claim_values("loss_choice", loss_choice), **claim_values("gift_best", gift_best)})
 for claim in (loss_choice, gift_best):
     display(Markdown(claim_report(claim)))
 

@@ -70,7 +70,7 @@ from IPython.display import Markdown, display
 
 from gift.companion import Experiment, describe_profile, provenance_summary, run_plan
 from gift.companion import refinement as rf
-from gift.companion.narrative import glue_all
+from gift.companion.prose import glue
 from gift.companion.plots import use_book_style
 from gift.losses import get_loss, gift_loss
 
@@ -278,7 +278,7 @@ for line in run_plan(readings):
 
 # %%
 print(f"profile {profile}: " + provenance_summary(list(readings.values())))
-glue_all(rf.method_values(batch, real, readings))
+glue(**rf.method_values(batch, real, readings))
 
 # %% [markdown]
 # ## Verdict

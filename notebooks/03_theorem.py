@@ -79,7 +79,7 @@ from IPython.display import Markdown, display
 from gift.companion import Experiment, claim_report, describe_profile
 from gift.companion import theorem as th
 from gift.companion.checklist import Checklist
-from gift.companion.narrative import glue_all
+from gift.companion.prose import glue
 from gift.companion.plots import use_book_style
 
 use_book_style()
@@ -263,7 +263,7 @@ print(chapter.holds_table())
 # come from `gift.companion.theorem.TheoremChapter.values`).
 
 # %%
-glue_all(chapter.values())
+glue(**chapter.values())
 
 # %% [markdown]
 # - **The bound (9) on real outputs** ({glue:text}`n_combinations` combinations of data, student

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from gift.companion import loss_grid, narrative, refinement, theorem
+from gift.companion import loss_grid, prose, refinement, theorem
 from gift.companion.claims import Claim
 from gift.stats import Comparison
 
@@ -22,15 +22,16 @@ class Result:
         return {"best_mean": m, "best_std": s, "final_mean": m, "final_std": s}
 
 
-def test_narrative_values():
-    assert narrative.num(float("nan")) == "—"
-    assert narrative.num(0.5, sign=True) == "+0.50"
-    assert narrative.comparison_text(Comparison("x")) == "not computed"
-    text = narrative.comparison_text(Comparison("x", (60.0, 60.1, 60.2, 60.1, 60.0), (50.0, 50.1, 50.2, 50.1, 50.0)))
-    assert text.startswith("+10.00 points") and text.endswith("a win")
+def test_prose_values():
+    assert prose.num(float("nan")) == "—"
+    assert prose.num(0.5, sign=True) == "+0.50"
+    assert prose.clause(Comparison("x")) == "not computed"
+    text = prose.clause(Comparison("x", (60.0, 60.1, 60.2, 60.1, 60.0), (50.0, 50.1, 50.2, 50.1, 50.0)))
+    assert text.startswith("+10.00 points") and text.endswith("(win)")
     claim = Claim("c", "01_loss_sensitivity", [Comparison("a")])
-    values = narrative.claim_values("k", claim)
-    assert values == {"k_verdict": "not testable here", "k_evidence": claim.evidence(), "k_n": "1"}
+    values = prose.claim_values("k", claim)
+    assert values["k_verdict"] == "not testable here" and values["k_evidence"] == claim.evidence()
+    assert values["k_n"] == 1 and values["k_missing"] == 1 and values["k_computed"] == 0
 
 
 def test_loss_grid_tables_and_values():

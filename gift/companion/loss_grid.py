@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .narrative import num
+from .prose import num
 from .paper import paper_rows
 from .profiles import OWN_LOSS
 from .report import as_row, fmt, markdown_table

@@ -30,6 +30,13 @@ def points(x: float, signed: bool = True) -> str:
     return f"{x:+.2f}" if signed else f"{x:.2f}"
 
 
+def num(x: float, digits: int = 2, sign: bool = False) -> str:
+    """``x`` formatted for prose (``"—"`` when NaN)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+
+
 def nan_or(value: float, fmt: str, missing: str = "not computed") -> str:
     return missing if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
 
@@ -67,8 +74,9 @@ def verdict_clause(claim) -> str:
 
 
 def claim_values(prefix: str, claim) -> dict:
-    """The verdict of a claim, its W/T/L/missing counts and its median effect with interval, as
-    ``{prefix}_verdict``, ``{prefix}_wins``, ... for :func:`glue`."""
+    """The verdict of a claim, its W/T/L/missing counts, its evidence line ("0 wins, 2 ties, 2 losses
+    of 4; 20 not computed") and its median effect with interval, as ``{prefix}_verdict``,
+    ``{prefix}_wins``, ... ``{prefix}_evidence``, ``{prefix}_n`` for :func:`glue`."""
     n = claim.counts()
     med, lo, hi = claim.median_effect()
     return {
@@ -77,6 +85,7 @@ def claim_values(prefix: str, claim) -> dict:
         f"{prefix}_missing": n["missing"], f"{prefix}_total": len(claim.comparisons),
         f"{prefix}_computed": len(claim.comparisons) - n["missing"],
         f"{prefix}_median": "not computed" if math.isnan(med) else f"{med:+.2f} points [{lo:+.2f}, {hi:+.2f}]",
+        f"{prefix}_evidence": claim.evidence(), f"{prefix}_n": len(claim.comparisons),
     }
 
 
@@ -86,5 +95,5 @@ def count_computed(results) -> tuple[int, int]:
     return sum(r is not None for r in results), len(results)
 
 
-__all__ = ["MISSING", "claim_values", "clause", "count_computed", "glue", "listing", "nan_or", "points", "short",
+__all__ = ["MISSING", "claim_values", "clause", "count_computed", "glue", "listing", "nan_or", "num", "points", "short",
            "verdict_clause"]

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from ..augment import get_augmentation
 from ..losses import get_loss, gift_loss, list_losses, refine_labels
 from ..stats import compare, format_p
-from .narrative import comparison_text, num
+from .prose import clause, num
 from .report import fmt, markdown_table
 
 # the readings of the refinement chapter 2 compares, at gamma = 0.1
@@ -317,7 +317,7 @@ def method_values(batch: SyntheticBatch, real: dict | None, readings: dict) -> d
     how the readings of the refinement treat it, and each reading's comparison with the paper form."""
     out = {"synthetic_gap": num(batch.angle_gap())}
     base_name = next(iter(GIFT_READINGS))
-    out["readings"] = "; ".join(f"{name}: {comparison_text(compare(name, r, readings[base_name]))}"
+    out["readings"] = "; ".join(f"{name}: {clause(compare(name, r, readings[base_name]))}"
                                 for name, r in readings.items() if name != base_name)
     keys = ("wrong", "changed", "fixed", "code_changed", "code_fixed", "to_teacher", "code_to_teacher",
             "probs_to_teacher", "to_smooth", "closer")

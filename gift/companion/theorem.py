@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import torch
 
 from ..theory import bound_terms, random_abs_cosine, theorem_measurements, welch_rms_bound
-from .narrative import num
+from .prose import num
 from .report import provenance_summary
 
 # what a profile changes: how long the short GIFT run trains, how many augmented passes over the
