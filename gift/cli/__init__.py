@@ -177,7 +177,7 @@ def add_teacher_arguments(p: argparse.ArgumentParser) -> None:
     d = TeacherConfig()  # every default below is the recipe's
     sub = p.add_subparsers(dest="teacher_command", required=True, metavar="{train,info}")
     t = sub.add_parser("train", help="train a teacher (observer) model from scratch on the real training set",
-                       description=f"Recipe: SGD (Nesterov, momentum {d.momentum}, wd {d.weight_decay} on weights), {d.warmup_epochs} warm-up epoch(s) then cosine decay, random crop ({d.pad}-pixel padding) + flip, cross-entropy. The state is saved to OUTPUT.partial after every epoch; rerunning the same command resumes from it.")
+                       description=f"Recipe: SGD (Nesterov, momentum {d.momentum}, wd {d.weight_decay} on weights), {d.warmup_epochs} warm-up epoch(s) then cosine decay, random crop + flip ({d.pad}-pixel padding), cross-entropy. The state is saved to OUTPUT.partial after every epoch; rerunning the same command resumes from it.")
     t.add_argument("--dataset", default=d.dataset, help=f"dataset name (default {d.dataset})")
     t.add_argument("--model", default=d.model, help=f"architecture (default {d.model})")
     t.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="model option, e.g. --model-arg norm=instance")
