@@ -14,20 +14,10 @@ from gift.theory import train_gift_student
 from gift.train.batches import epoch_batches
 from gift.train.tensors import TrainTensors
 from gift.train.teacher import _augment_crop_flip
-
-C = 4
-
-
-def tiny(n_per_class=5, size=16, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    labels = torch.arange(C).repeat_interleave(n_per_class)
-    images = 0.3 * torch.randn(len(labels), 3, size, size, generator=g)
-    images[:, 0] += labels.view(-1, 1, 1).float() - 1.5
-    return images, labels
-
+from test_engine import C, tiny_data  # the engine tests' class-coloured noise
 
 def test_theorem_student_training_is_the_former_loop():
-    images, labels = tiny()
+    images, labels = tiny_data(n_per_class=5)
     torch.manual_seed(5)
     teacher = get_model("convnet3", C, 16, width=8).eval().requires_grad_(False)
     torch.manual_seed(0)
@@ -65,7 +55,7 @@ def test_theorem_student_training_is_the_former_loop():
 
 
 def test_teacher_batches_are_the_former_loop():
-    images, labels = tiny(n_per_class=20)
+    images, labels = tiny_data(n_per_class=20)
     n, batch, pad = images.shape[0], 32, 4
     gen = torch.Generator().manual_seed(3)
     ours = [(idx, x) for _ in range(2) for _, idx, x in epoch_batches(
