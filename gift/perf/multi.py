@@ -51,7 +51,8 @@ from ..teachers import check_teacher
 from ..train.batches import batches_per_epoch, engine_batches
 from ..train.compilation import compile_for_training, resolve_compile
 from ..train.engine import (
-    StudentRun, TrainingDiverged, distributed_context, inference_copy, memory_format_for, test_accuracy,
+    StudentRun, TrainingDiverged, distributed_context, first_nonfinite, inference_copy, memory_format_for,
+    test_accuracy,
 )
 from ..train.labels import loss_for, resolve_label_source
 from ..train.precision import autocast, resolve_precision
@@ -487,9 +488,8 @@ def train_students_together(
     epoch_loss = losses.mean(2).tolist()
     runs = []
     for j in range(k):
-        accs = [c["accuracy"] for c in results[j]]
-        runs.append(StudentRun(
-            seed=seeds[j], checkpoints=results[j], best=max(accs), final=accs[-1], wall_time_s=wall / k,
+        runs.append(StudentRun.from_checkpoints(
+            seeds[j], results[j], wall_time_s=wall / k,
             epoch_loss=[round(v, 6) for v in epoch_loss[j]], steps=config.epochs * steps_per_epoch,
             precision=precision, compiled=use_compile,
         ))
@@ -497,15 +497,12 @@ def train_students_together(
 
 
 def _raise_if_any_diverged(losses: Tensor, configs, seeds) -> None:
-    finite = torch.isfinite(losses)
-    if bool(finite.all()):
+    if bool(torch.isfinite(losses).all()):
         return
-    member = int((~finite).flatten(1).any(1).nonzero()[0])
-    per = losses[member]
-    first = int((~torch.isfinite(per)).flatten().nonzero()[0])
-    epoch, step = divmod(first, per.shape[1])
+    member = int((~torch.isfinite(losses)).flatten(1).any(1).nonzero()[0])
+    epoch, step, value = first_nonfinite(losses[member])
     raise TrainingDiverged(
         f"member {member} (loss {configs[member].loss!r}, seed {seeds[member]}) became "
-        f"{per.flatten()[first].item()} at epoch {epoch + 1}, step {step + 1}; the joint run stopped "
+        f"{value} at epoch {epoch}, step {step}; the joint run stopped "
         f"instead of reporting chance accuracy. Lower its learning rate, or train it separately"
     )

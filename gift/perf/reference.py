@@ -171,9 +171,8 @@ def train_student_reference(
             results.append({"epoch": epoch + 1, "accuracy": acc})
             bar.set_postfix(acc=f"{acc:.2f}")
     wall = time.perf_counter() - start
-    accs = [c["accuracy"] for c in results]
-    return StudentRun(seed=seed, checkpoints=results, best=max(accs), final=accs[-1], wall_time_s=wall,
-                      epoch_loss=epoch_loss, steps=steps, precision="fp32")
+    return StudentRun.from_checkpoints(seed, results, wall_time_s=wall, epoch_loss=epoch_loss, steps=steps,
+                                       precision="fp32")
 
 
 def _model_ready(data: TrainTensors, stats) -> TrainTensors:

@@ -46,6 +46,12 @@ class StudentRun:
     precision: str = "fp32"
     compiled: bool = False  # trained with torch.compile (same arithmetic, different rounding)
 
+    @classmethod
+    def from_checkpoints(cls, seed: int, checkpoints: list[dict], **rest) -> "StudentRun":
+        """``best`` is the best checkpoint's accuracy (the authors' number), ``final`` the last one's."""
+        accs = [c["accuracy"] for c in checkpoints]
+        return cls(seed=seed, checkpoints=checkpoints, best=max(accs), final=accs[-1], **rest)
+
 
 def distributed_context() -> tuple[int, int]:
     """(rank, world_size); (0, 1) when torch.distributed is not initialised."""
@@ -192,22 +198,30 @@ def train_student(
             results.append({"epoch": done, "accuracy": acc})
             bar.set_postfix(acc=f"{acc:.2f}")
     wall = time.perf_counter() - start
-    accs = [c["accuracy"] for c in results]
-    return StudentRun(
-        seed=seed, checkpoints=results, best=max(accs), final=accs[-1], wall_time_s=wall,
+    return StudentRun.from_checkpoints(
+        seed, results, wall_time_s=wall,
         epoch_loss=[round(v, 6) for v in losses.mean(1).tolist()],
         steps=config.epochs * steps_per_epoch, precision=precision, compiled=use_compile,
     )
 
 
-def _raise_if_diverged(losses: torch.Tensor, loss_name: str) -> None:
+def first_nonfinite(losses: torch.Tensor) -> tuple[int, int, float] | None:
+    """``(epoch, step, value)`` (1-based) of the first NaN/Inf in ``[epochs, steps]`` losses; None if none."""
     finite = torch.isfinite(losses)
     if bool(finite.all()):
-        return
+        return None
     first = int((~finite).flatten().nonzero()[0])
     epoch, step = divmod(first, losses.shape[1])
+    return epoch + 1, step + 1, losses.flatten()[first].item()
+
+
+def _raise_if_diverged(losses: torch.Tensor, loss_name: str) -> None:
+    hit = first_nonfinite(losses)
+    if hit is None:
+        return
+    epoch, step, value = hit
     raise TrainingDiverged(
-        f"the {loss_name!r} loss became {losses.flatten()[first].item()} at epoch {epoch + 1}, "
-        f"step {step + 1}; training stopped instead of reporting chance accuracy. Lower the "
+        f"the {loss_name!r} loss became {value} at epoch {epoch}, "
+        f"step {step}; training stopped instead of reporting chance accuracy. Lower the "
         f"learning rate, check the labels/teacher for NaN, or try precision='fp32'"
     )
