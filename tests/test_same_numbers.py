@@ -71,3 +71,23 @@ def test_teacher_batches_are_the_former_loop():
     assert len(ours) == len(theirs) == 2 * 3
     for (i1, x1), (i2, x2) in zip(ours, theirs):
         assert torch.equal(i1, i2) and torch.equal(x1, x2)
+
+
+def test_content_fingerprints_are_the_former_hashes():
+    """Stored runs name a set by a hash of its tensors' bytes and a teacher by its id (a hash of its
+    state's names and bytes): the single helpers in gift.config compute exactly the former hashes."""
+    import hashlib
+
+    from gift.config import state_fingerprint, tensor_fingerprint
+
+    images, labels = tiny_data()
+    h = hashlib.sha256()
+    for t in (images, labels):
+        h.update(t.numpy().tobytes())
+    assert tensor_fingerprint(images, None, labels) == h.hexdigest()[:16]
+    net = get_model("convnet3", C, 16, width=8)
+    h = hashlib.sha256()
+    for name, t in sorted(net.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.contiguous().numpy().tobytes())
+    assert state_fingerprint(net, 8) == h.hexdigest()[:8]
