@@ -13,7 +13,7 @@ HTML := $(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 CHECK_HTML := $(PY) tools/check_html.py
 export VENV
 
-.PHONY: help env test notebooks render smoke html book clean
+.PHONY: help env test notebooks render smoke html book screenshots clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -37,6 +37,9 @@ smoke: env ## execute chapters with the smoke profile into tests/notebooks/ (nbv
 html: env ## build the HTML book from book/*.ipynb without executing anything, then check it
 	$(HTML)
 	$(CHECK_HTML)
+
+screenshots: ## screenshot every page of _build/html as a reader sees it (needs Chromium) into _build/screenshots/
+	$(PY) tools/screenshots.py
 
 book: render ## render all chapters from the committed results, then build the HTML book into _build/html
 	$(HTML)

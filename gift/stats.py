@@ -89,13 +89,18 @@ class Comparison:
             return WIN if self.delta > 0 else LOSS
         return TIE
 
+    def result(self) -> str:
+        """``"64.1 vs 63.8, +0.30 [-0.41, +1.01], p = 0.38 (tie)"`` (the text without its label, for a
+        table cell or a sentence)."""
+        if not self.available:
+            return "not computed"
+        lo, hi = self.interval
+        return (f"{self.mean:.2f} vs {self.base_mean:.2f}, {self.delta:+.2f} "
+                f"[{lo:+.2f}, {hi:+.2f}], p = {format_p(self.p_value)} ({self.outcome})")
+
     def text(self) -> str:
         """``"label: 64.1 vs 63.8, +0.30 [-0.41, +1.01], p = 0.38 (tie)"``."""
-        if not self.available:
-            return f"{self.label}: not computed"
-        lo, hi = self.interval
-        return (f"{self.label}: {self.mean:.2f} vs {self.base_mean:.2f}, {self.delta:+.2f} "
-                f"[{lo:+.2f}, {hi:+.2f}], p = {format_p(self.p_value)} ({self.outcome})")
+        return f"{self.label}: {self.result()}"
 
 
 def welch(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float, float]:

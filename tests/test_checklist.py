@@ -71,3 +71,21 @@ def test_checks_and_cost():
     from gift.companion.claims import Claim
 
     assert Claim("bound", "03", [Check("a", 0.0), Check("b", 0.0)]).verdict == CONTRADICTED
+
+
+def test_checklist_rows_tally_and_text():
+    from gift.companion import claims as verdicts
+
+    ex = FakeExperiment(missing=("kd",))
+    cl = Checklist(ex)
+    built = [cl.collapse_is_the_loss(), cl.beats_kd()]
+    rows = verdicts.checklist_rows(built)
+    assert [r[1] for r in rows] == [SUPPORTED, SUPPORTED]  # kd not computed: neither for nor against
+    assert built[1].counts()["missing"] == 2 and "2 not computed" in built[1].evidence()
+    assert rows[0][4] == "{doc}`" + built[0].where + "`" and rows[0][3].startswith("+1.00 [")
+    tally = verdicts.verdict_tally(built)
+    assert set(tally) == set(verdicts.VERDICTS) and sum(tally.values()) == 2
+    text = verdicts.comparisons_text(built)
+    assert text.count("\n    ") == sum(len(c.comparisons) for c in built)
+    empty = verdicts.Claim("nothing", "x", [verdicts.compare("a", None, None)])
+    assert verdicts.effect_text(empty) == "—" and verdicts.verdict_of(empty.counts()) == NOT_TESTABLE

@@ -71,5 +71,39 @@ class Claim:
         return head
 
 
-__all__ = ["CONTRADICTED", "Claim", "Comparison", "MIXED", "MOSTLY", "NOT_TESTABLE", "SUPPORTED", "VERDICTS",
-           "compare", "verdict_of"]
+def effect_text(claim: Claim) -> str:
+    """The median effect of a claim as a table cell: ``"+0.41 [-0.20, +1.02]"`` for differences,
+    ``"holds in 80% (median case)"`` for checks, ``"—"`` when nothing is computed."""
+    med, lo, hi = claim.median_effect()
+    if med != med:  # nan: nothing computed
+        return "—"
+    if claim.comparisons and not hasattr(claim.comparisons[0], "p_value"):
+        return f"holds in {100 * med:.0f}% (median case)"
+    return f"{med:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+
+
+CHECKLIST_HEADER = ("claim", "verdict", "W/T/L", "median effect [95% CI]", "evidence", "note")
+
+
+def checklist_rows(claims: list[Claim], here: str = "10_claims") -> list[tuple]:
+    """One row per claim (:data:`CHECKLIST_HEADER`), the evidence as a link to its chapter."""
+    return [(c.claim, c.verdict + (" (short budget)" if c.short_budget else ""), c.wtl(), effect_text(c),
+             f"{{doc}}`{c.where}`" if c.where != here else "this page", c.note) for c in claims]
+
+
+def verdict_tally(claims: list[Claim]) -> dict[str, int]:
+    """How many claims got each verdict, every verdict of the scale present (zero included)."""
+    return {v: sum(c.verdict == v for c in claims) for v in VERDICTS}
+
+
+def comparisons_text(claims: list[Claim]) -> str:
+    """Every claim with its evidence, then each comparison's one-line result (plain text)."""
+    lines = []
+    for c in claims:
+        lines.append(f"{c.claim} [{c.verdict}; {c.evidence()}]")
+        lines += [f"    {comp.text()}" for comp in c.comparisons]
+    return "\n".join(lines)
+
+
+__all__ = ["CHECKLIST_HEADER", "CONTRADICTED", "Claim", "Comparison", "MIXED", "MOSTLY", "NOT_TESTABLE", "SUPPORTED", "VERDICTS",
+           "checklist_rows", "compare", "comparisons_text", "effect_text", "verdict_of", "verdict_tally"]

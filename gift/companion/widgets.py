@@ -84,6 +84,19 @@ def draw_comparison(axes, label: str, result, baseline) -> None:
     left.set_title(label, fontsize=8)
 
 
+def draw_first_comparison(pairs: dict):
+    """The static twin of :func:`comparison_explorer` for the HTML book: the first computed pair."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3), gridspec_kw={"width_ratios": [1, 2]})
+    first = next(((k, a, b) for k, (a, b) in pairs.items() if a is not None and b is not None), None)
+    if first:
+        draw_comparison(axes, *first)
+    else:
+        axes[0].text(0.5, 0.5, "no comparison computed yet", ha="center", va="center", transform=axes[0].transAxes)
+    return fig
+
+
 def comparison_explorer(pairs: dict):
     """A dropdown over ``pairs`` (label -> (result, baseline)) redrawing :func:`draw_comparison`."""
     import ipywidgets as w
@@ -107,4 +120,4 @@ def comparison_explorer(pairs: dict):
     return w.VBox([pick, out])
 
 
-__all__ = ["comparison_explorer", "draw_comparison", "draw_refinement", "refinement_explorer"]
+__all__ = ["comparison_explorer", "draw_comparison", "draw_first_comparison", "draw_refinement", "refinement_explorer"]

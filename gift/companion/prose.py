@@ -1,0 +1,99 @@
+"""Numbers for a chapter's prose: computed values glued into the Markdown text (myst-nb ``glue``,
+read in the text as ``{glue:text}`name```), so no result is typed by hand or printed by a long cell.
+
+Every value is a ready-made string (or an int), so a missing run reads "not computed" in the
+sentence rather than "nan". The clauses shared by the chapters' verdict sentences live here too:
+one comparison as a short clause, one claim's verdict and counts."""
+from __future__ import annotations
+
+import math
+
+from ..stats import MISSING, format_p
+
+
+def glue(**values) -> None:
+    """Glue every ``name=value`` for the chapter's Markdown (not displayed where computed). Without
+    myst-nb (e.g. a Colab session without the ``book`` extra) nothing is glued and the chapter still
+    runs."""
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:  # pragma: no cover - depends on the environment
+        return
+    for name, value in values.items():
+        _glue(name, value, display=False)
+
+
+def points(x: float, signed: bool = True) -> str:
+    """``"+0.59"`` (or ``"0.59"``), or ``"not computed"`` for NaN."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "not computed"
+    return f"{x:+.2f}" if signed else f"{x:.2f}"
+
+
+def num(x: float, digits: int = 2, sign: bool = False) -> str:
+    """``x`` formatted for prose (``"—"`` when NaN)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+
+
+def nan_or(value: float, fmt: str, missing: str = "not computed") -> str:
+    return missing if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
+
+
+def clause(comparison) -> str:
+    """``"+0.30 points [-0.41, +1.01], p = 0.38 (tie)"``, or ``"not computed"``."""
+    if not comparison.available:
+        return "not computed"
+    lo, hi = comparison.interval
+    p = format_p(comparison.p_value)
+    return (f"{comparison.delta:+.2f} points [{lo:+.2f}, {hi:+.2f}], p {p if p.startswith('<') else '= ' + p} "
+            f"({comparison.outcome})")
+
+
+def short(c, name: str | None = None) -> str:
+    """``"rded IPC 10: -0.59 (tie)"``: a label and its outcome, for lists in a sentence."""
+    name = name or c.label
+    return f"{name}: not computed" if not c.available else f"{name}: {c.delta:+.2f} ({c.outcome})"
+
+
+def listing(items, empty: str = "none computed yet") -> str:
+    items = [i for i in items if i]
+    return "; ".join(items) if items else empty
+
+
+def verdict_clause(claim) -> str:
+    """``"mostly supported (3 wins, 1 tie, 0 losses of 4; 2 not computed)"``."""
+    short_budget = ", short budget" if claim.short_budget else ""
+    n = claim.counts()
+    if n["win"] + n["tie"] + n["loss"] == 0:
+        if not n["missing"]:
+            return f"{claim.verdict}{short_budget} (no comparison of it is made in this profile)"
+        return f"{claim.verdict}{short_budget} (its {n['missing']} comparisons are not computed yet)"
+    return f"{claim.verdict}{short_budget} ({claim.evidence()})"
+
+
+def claim_values(prefix: str, claim) -> dict:
+    """The verdict of a claim, its W/T/L/missing counts, its evidence line ("0 wins, 2 ties, 2 losses
+    of 4; 20 not computed") and its median effect with interval, as ``{prefix}_verdict``,
+    ``{prefix}_wins``, ... ``{prefix}_evidence``, ``{prefix}_n`` for :func:`glue`."""
+    n = claim.counts()
+    med, lo, hi = claim.median_effect()
+    return {
+        f"{prefix}_verdict": claim.verdict + (" (short budget)" if claim.short_budget else ""),
+        f"{prefix}_wins": n["win"], f"{prefix}_ties": n["tie"], f"{prefix}_losses": n["loss"],
+        f"{prefix}_missing": n["missing"], f"{prefix}_total": len(claim.comparisons),
+        f"{prefix}_computed": len(claim.comparisons) - n["missing"],
+        f"{prefix}_median": "not computed" if math.isnan(med) else f"{med:+.2f} points [{lo:+.2f}, {hi:+.2f}]",
+        f"{prefix}_evidence": claim.evidence(), f"{prefix}_n": len(claim.comparisons),
+    }
+
+
+def count_computed(results) -> tuple[int, int]:
+    """(computed, total) over an iterable of results (None = not computed)."""
+    results = list(results)
+    return sum(r is not None for r in results), len(results)
+
+
+__all__ = ["MISSING", "claim_values", "clause", "count_computed", "glue", "listing", "nan_or", "num", "points", "short",
+           "verdict_clause"]

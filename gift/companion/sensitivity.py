@@ -1,0 +1,146 @@
+"""How much the protocol's own choices move a verdict: the training budget (the book's first runs
+at 300 epochs against the paper's 1000) and the precision (bf16 autocast against fp32), plus our
+own sets next to the published numbers of their methods (:mod:`~gift.companion.anchors`).
+
+Chapter 0 ("Protocol as run") shows these; they are not claims of the paper but the checks that
+tell a reader how far the book's setting can be trusted. Each comparison is judged by the book's one
+rule (:mod:`gift.stats`)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ..stats import Comparison, compare
+from .anchors import ANCHORS
+from .checklist import Checklist
+from .experiment import Experiment
+from .profiles import get_profile
+from .report import fmt, markdown_table
+
+#: the checklist claims whose comparisons are rerun at the short budget (every IPC-10 claim on the
+#: ConvNet student; cross-architecture and continual learning have no 300-epoch twin)
+BUDGET_CLAIMS = ("improves_every_method", "random_control", "both_modules", "gamma", "beats_kd",
+                 "avoids_collapse", "collapse_is_the_loss", "sgd_adam_beat_adamw", "loss_choice",
+                 "gift_best_loss")
+#: the book's first budget: 300 epochs, 3 seeds (kept in the store, shown only on the protocol page)
+SHORT_EPOCHS, SHORT_SEEDS = 300, (0, 1, 2)
+
+
+def short_budget_experiment(profile: str = "companion") -> Experiment:
+    """The same profile at the book's first budget, reading only what the store holds."""
+    p = get_profile(profile)
+    short = dataclasses.replace(p, name=f"{p.name}-{SHORT_EPOCHS}", epochs=SHORT_EPOCHS, seeds=SHORT_SEEDS,
+                                short_budget={})
+    return Experiment(short, run_missing=False, show_progress=False)
+
+
+@dataclass(frozen=True)
+class BudgetPair:
+    """One checklist comparison at both budgets."""
+
+    claim: str
+    short: Comparison
+    long: Comparison
+
+    @property
+    def changed(self) -> bool:
+        """True when both are computed and the rule's outcome differs."""
+        return self.short.available and self.long.available and self.short.outcome != self.long.outcome
+
+
+def budget_pairs(long: Experiment, short: Experiment, claims=BUDGET_CLAIMS) -> list[BudgetPair]:
+    """Every comparison of ``claims`` whose short-budget arm is computed, built once per budget."""
+    out = []
+    at_long, at_short = Checklist(long), Checklist(short)
+    for name in claims:
+        c_long, c_short = getattr(at_long, name)(), getattr(at_short, name)()
+        out += [BudgetPair(c_short.claim, s, lg) for s, lg in zip(c_short.comparisons, c_long.comparisons)
+                if s.available]
+    return out
+
+
+def budget_gain(long: Experiment, short: Experiment, method: str = "rded", ipc: int = 10, loss: str = "kl") -> float:
+    """Mean accuracy at the long budget minus the short one for one run (nan if either is missing)."""
+    a, b = (e.evaluate(method, ipc, loss=loss) for e in (long, short))
+    return compare("budget", a, b).delta
+
+
+def _cell(c: Comparison) -> str:
+    return f"{c.delta:+.2f} ({c.outcome})" if c.available else "not computed yet"
+
+
+def budget_table(pairs: list[BudgetPair]) -> str:
+    if not pairs:
+        return "No 300-epoch run is in the store."
+    rows = [[p.claim, p.short.label, _cell(p.short), _cell(p.long), "**changes**" if p.changed else ""]
+            for p in pairs]
+    return markdown_table(["claim", "comparison", f"{SHORT_EPOCHS} epochs, {len(SHORT_SEEDS)} seeds",
+                           "1000 epochs, 5 seeds", ""], rows)
+
+
+def budget_scatter(pairs: list[BudgetPair], ax=None):
+    """Difference at the short budget against the same at the long one; red where the outcome flips."""
+    import matplotlib.pyplot as plt
+
+    both = [p for p in pairs if p.long.available]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.2))
+    if both:
+        ax.scatter([p.short.delta for p in both], [p.long.delta for p in both], s=14,
+                   c=["#d62728" if p.changed else "#1f77b4" for p in both])
+        lim = 1.1 * max(abs(v) for p in both for v in (p.short.delta, p.long.delta))
+        ax.plot([-lim, lim], [-lim, lim], color="black", linewidth=0.8)
+    else:
+        ax.text(0.5, 0.5, "no comparison at both budgets yet", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel(f"difference at {SHORT_EPOCHS} epochs (points)")
+    ax.set_ylabel("difference at 1000 epochs (points)")
+    return ax
+
+
+#: the one comparison also trained in fp32 (every other CPU run uses bf16 autocast where supported)
+PRECISION_CASE = ("rded", 10)
+PRECISIONS = {"auto (bf16)": {}, "fp32": {"precision": "fp32"}}
+
+
+def precision_results(ex: Experiment) -> dict[str, dict[str, object]]:
+    """{precision: {"kl": result, "gift": result}} for :data:`PRECISION_CASE`."""
+    method, ipc = PRECISION_CASE
+    return {p: {L: ex.evaluate(method, ipc, loss=L, **kw) for L in ("kl", "gift")} for p, kw in PRECISIONS.items()}
+
+
+def precision_comparisons(results: dict) -> tuple[list[Comparison], list[Comparison]]:
+    """(GIFT vs KL at each precision, each loss bf16 vs fp32)."""
+    within = [compare(f"GIFT vs KL, {p}", r["gift"], r["kl"]) for p, r in results.items()]
+    (low, a), (_, b) = results.items()
+    across = [compare(f"{L}: {low} vs fp32", a[L], b[L]) for L in ("kl", "gift")]
+    return within, across
+
+
+def precision_table(results: dict) -> str:
+    within, _ = precision_comparisons(results)
+    rows = [[p, fmt(r["kl"]), fmt(r["gift"]), c.result()] for (p, r), c in zip(results.items(), within)]
+    return markdown_table(["precision", "KL", "GIFT", "GIFT − KL (rule)"], rows)
+
+
+def _our_runs(ipcs) -> dict:
+    """Which stored run stands for each anchor row: the method's own loss at the book's budget."""
+    ours = {("DATM", 10): ("datm", 10, {"loss": "soft_ce"})}
+    for ipc in ipcs:
+        ours |= {("RDED", ipc): ("rded", ipc, {"loss": "kl"}), ("SRe2L", ipc): ("sre2l", ipc, {"loss": "kl"}),
+                 ("random, hard labels", ipc): ("random", ipc, {"loss": "ce", "label_source": "hard"}),
+                 ("random, soft labels", ipc): ("random", ipc, {"loss": "soft_ce"})}
+    return ours
+
+
+def anchor_table(ex: Experiment) -> str:
+    """The published CIFAR-10 ConvNet numbers next to ours ("—" where we have no such run)."""
+    ours, rows = _our_runs(ex.profile.ipcs), []
+    for a in ANCHORS:
+        run = ours.get((a.method, a.ipc))
+        got = ex.evaluate(run[0], run[1], **run[2]) if run and run[0] in ex.profile.methods else None
+        rows.append([a.method, a.ipc, a.value, fmt(got) if run else "—", a.source, a.protocol])
+    return markdown_table(["method", "IPC", "published (CIFAR-10, ConvNet)", "ours", "source", "their protocol"], rows)
+
+
+__all__ = ["BUDGET_CLAIMS", "BudgetPair", "PRECISION_CASE", "anchor_table", "budget_gain", "budget_pairs", "budget_scatter",
+           "budget_table", "precision_comparisons", "precision_results", "precision_table", "short_budget_experiment"]

@@ -1,0 +1,87 @@
+"""The protocol page's checks (gift.companion.sensitivity): each comparison is built once per
+budget, a flip is an outcome change between computed arms only, and the precision and anchor
+tables read the runs they name."""
+from types import SimpleNamespace
+
+import pytest
+
+from gift.companion import get_profile, sensitivity
+from gift.stats import Comparison
+
+
+class Store:
+    """Stand-in experiment: accuracy per (loss, budget); GIFT's sign flips with the budget."""
+
+    def __init__(self, epochs, missing=()):
+        self.profile = SimpleNamespace(**{**vars(get_profile("companion")), "epochs": epochs})
+        self.calls, self.missing = [], missing
+
+    def set_available(self, method, ipc=10):
+        return None
+
+    def evaluate(self, method, ipc, **kw):
+        self.calls.append((method, ipc, kw))
+        if kw.get("loss") in self.missing or kw.get("precision") == "fp32":
+            return None
+        gift_up = 2.0 if self.profile.epochs == 300 else -2.0
+        base = 60.0 + (gift_up if kw.get("loss") == "gift" and not kw.get("loss_kwargs") else 0.0)
+        base += 10.0 if self.profile.epochs == 1000 else 0.0
+        return Result([base + 0.1 * s for s in range(5)])
+
+
+class Result(SimpleNamespace):
+    def __init__(self, best):
+        super().__init__(runs=[{"best": b, "final": b} for b in best])
+
+    def summary(self):
+        import statistics
+
+        best = [r["best"] for r in self.runs]
+        return {"best_mean": statistics.fmean(best), "best_std": statistics.pstdev(best)}
+
+
+def test_budget_pairs_flag_the_flips_and_only_computed_ones():
+    long, short = Store(1000), Store(300)
+    pairs = sensitivity.budget_pairs(long, short, claims=("improves_every_method",))
+    assert pairs and all(p.short.available for p in pairs)
+    gift_vs_kl = [p for p in pairs if ": gift vs" in p.short.label]
+    assert gift_vs_kl and all(p.changed for p in gift_vs_kl)  # win at 300, loss at 1000
+    assert all(p.short.outcome == "win" and p.long.outcome == "loss" for p in gift_vs_kl)
+    table = sensitivity.budget_table(pairs)
+    assert table.count("**changes**") == len(gift_vs_kl) and table.startswith("| claim |")
+
+
+def test_a_missing_long_arm_is_never_a_flip():
+    short = Comparison("x", (60.0, 60.1, 60.2), (59.0, 59.1, 59.2))
+    long = Comparison("x", (), (61.0,))
+    assert not sensitivity.BudgetPair("c", short, long).changed
+    assert "not computed yet" in sensitivity.budget_table([sensitivity.BudgetPair("c", short, long)])
+    assert sensitivity.budget_table([]) == "No 300-epoch run is in the store."
+
+
+def test_budget_gain_and_scatter():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    long, short = Store(1000), Store(300)
+    assert sensitivity.budget_gain(long, short) == pytest.approx(10.0)
+    pairs = sensitivity.budget_pairs(long, short, claims=("improves_every_method",))
+    ax = sensitivity.budget_scatter(pairs)
+    assert ax.get_xlabel().startswith("difference at 300")
+
+
+def test_precision_reads_the_fp32_twin_of_the_same_runs():
+    ex = Store(1000)
+    res = sensitivity.precision_results(ex)
+    assert ("rded", 10, {"loss": "kl", "precision": "fp32"}) in ex.calls
+    within, across = sensitivity.precision_comparisons(res)
+    assert within[0].available and not within[1].available and not any(c.available for c in across)
+    assert "not computed" in sensitivity.precision_table(res)
+
+
+def test_anchor_table_names_our_matching_run():
+    ex = Store(1000)
+    table = sensitivity.anchor_table(ex)
+    assert ("random", 10, {"loss": "ce", "label_source": "hard"}) in ex.calls
+    assert ("datm", 10, {"loss": "soft_ce"}) in ex.calls
+    assert table.count("\n") >= 10
