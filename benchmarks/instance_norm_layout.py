@@ -17,7 +17,7 @@ import torch
 
 from gift import get_loss, get_model
 from gift.augment import get_augmentation
-from gift.precision import autocast
+from gift.train.precision import autocast
 
 
 def main() -> int:

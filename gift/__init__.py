@@ -4,8 +4,7 @@ Near-zero Cost" (Shang, Sun, Lin; ICLR 2025).
     from gift import gift_loss
     loss = gift_loss(student(x), teacher(x).detach(), y)   # drop-in for any training loop
 """
-__version__ = "0.1.0"
-
+from .version import __version__  # noqa: E402
 from .losses import get_loss, gift_loss, list_losses, refine_labels, smooth_labels  # noqa: E402
 from .models import get_model, list_models  # noqa: E402
 from .protocol import EvalConfig, list_optimizers  # noqa: E402

@@ -1,5 +1,5 @@
 """Configs are dataclasses that reject unknown keys, so a typo in a sweep never silently runs the
-default setting."""
+default setting; and the stable hashes that name configs, tensors and weights in stored results."""
 from __future__ import annotations
 
 import dataclasses
@@ -36,3 +36,23 @@ def config_hash(obj: Mapping[str, Any], length: int = 16) -> str:
     """Stable hash of a JSON-ready mapping (sorted keys), used as the key of a stored result."""
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_jsonable)
     return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def tensor_fingerprint(*tensors, length: int = 16) -> str:
+    """sha256 of the raw bytes of the given tensors (None skipped): how a set is named by content."""
+    return _sha256((None, t) for t in tensors if t is not None)[:length]
+
+
+def state_fingerprint(module, length: int = 16) -> str:
+    """sha256 of a module's state, each entry's name then its raw bytes in name order: how a teacher
+    is named (:func:`gift.teachers.teacher_id`, :func:`gift.teachers.teacher_name`)."""
+    return _sha256(sorted(module.state_dict().items()))[:length]
+
+
+def _sha256(items) -> str:
+    h = hashlib.sha256()
+    for name, tensor in items:
+        if name is not None:
+            h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()

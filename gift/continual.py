@@ -29,8 +29,9 @@ from torch import nn
 
 from .data import DistilledSet
 from .data.datasets import ImageDataset
-from .evaluation import EvalResult, NotComputed, evaluate, teacher_identity
+from .evaluation import EvalResult, NotComputed, evaluate
 from .protocol import EvalConfig
+from .teachers import teacher_name
 
 __all__ = [
     "ClassIncrementalSplit", "ClassSubsetTeacher", "StepResult", "class_incremental_split", "classes_tag",
@@ -144,9 +145,8 @@ class ClassSubsetTeacher(nn.Module):
         self.teacher = teacher
         self.register_buffer("index", torch.as_tensor([int(c) for c in classes], dtype=torch.long), persistent=False)
         parent = getattr(teacher, "gift_meta", {}) or {}
-        ident = teacher_identity(teacher)
-        name = ident.get("id") or f"content:{ident.get('content')}"
-        self.gift_meta = {**parent, "id": f"{name}[classes={classes_tag(classes)}]", "num_classes": len(classes)}
+        self.gift_meta = {**parent, "id": f"{teacher_name(teacher)}[classes={classes_tag(classes)}]",
+                          "num_classes": len(classes)}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.teacher(x)[:, self.index]

@@ -2,7 +2,6 @@
 authors' number (mean ± population std of the best checkpoint) and the final-epoch accuracy."""
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -11,9 +10,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .engine import TestTensors, TrainTensors, train_student
+from .config import tensor_fingerprint
 from .protocol import EvalConfig, resolved_hparams
 from .results import ResultsStore, provenance
+from .teachers import check_teacher, teacher_identity
+from .train.engine import train_student
+from .train.labels import teacher_is_used
+from .train.tensors import make_test_tensors, make_train_tensors
 from .utils import atomic_write_json, resolve_device
 
 
@@ -80,15 +83,6 @@ def num_images(distilled) -> int:
     return int(n) if n is not None else len(distilled.labels)
 
 
-def tensor_fingerprint(*tensors: torch.Tensor | None) -> str:
-    """sha256 of the raw bytes of the given tensors (None skipped), 16 hex digits."""
-    h = hashlib.sha256()
-    for t in tensors:
-        if t is not None:
-            h.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
 def distilled_identity(distilled) -> dict:
     """How a stored result names its data: the set's recipe when it has one (so results survive a
     regeneration that differs in the last bit on another machine), else a content hash."""
@@ -101,33 +95,11 @@ def distilled_identity(distilled) -> dict:
     }
 
 
-def teacher_identity(teacher: nn.Module | None) -> dict | None:
-    if teacher is None:
-        return None
-    meta = getattr(teacher, "gift_meta", {}) or {}
-    if "id" in meta:
-        return {"id": meta["id"]}
-    state = [v for _, v in sorted(teacher.state_dict().items())]
-    return {"content": tensor_fingerprint(*state)}
-
-
 def test_size(test) -> int:
     """Images in the test set: a loaded set counts its labels; a stored description
     (``gift.companion.experiment.TestSetRecord``) knows its size without the images."""
     labels = getattr(test, "labels", None)
     return int(len(labels)) if labels is not None else int(test.size)
-
-
-def make_train_tensors(distilled, mean, std) -> TrainTensors:
-    """Pixel-space sets are normalised with the dataset's mean/std; ZCA-space sets are used as is."""
-    images = distilled.images.float()
-    if distilled.space == "pixel":
-        m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
-        s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
-        images = (images - m) / s
-    elif distilled.space != "zca":
-        raise ValueError(f"unknown image space {distilled.space!r}; expected 'pixel' or 'zca'")
-    return TrainTensors(images, distilled.labels.long(), distilled.num_classes, distilled.soft_labels, distilled.lr)
 
 
 def _resolve_zca(zca):
@@ -136,18 +108,6 @@ def _resolve_zca(zca):
     if zca is None or hasattr(zca, "transform"):
         return zca
     return zca()
-
-
-def make_test_tensors(test, space: str, zca=None) -> TestTensors:
-    from .data import prepare_test_set
-
-    if space == "zca" and zca is None:
-        raise ValueError(
-            "this distilled set lives in ZCA space: pass zca= fitted on the real training images, "
-            "e.g. gift.data.fit_zca(gift.data.load_dataset(name, 'train'), eps=0.1)"
-        )
-    images, labels = prepare_test_set(test, space, zca=zca)
-    return TestTensors(images, labels)
 
 
 def check_same_dataset(distilled, test, teacher: nn.Module | None = None) -> None:
@@ -161,12 +121,7 @@ def check_same_dataset(distilled, test, teacher: nn.Module | None = None) -> Non
             f"the distilled set is for dataset {declared!r} but the test set is {test.name!r}; "
             f"evaluate it on its own dataset (--dataset {declared})"
         )
-    trained_on = canonical_dataset_name((getattr(teacher, "gift_meta", None) or {}).get("dataset")) if teacher is not None else None
-    if trained_on and trained_on != test.name:
-        raise ValueError(
-            f"the teacher was trained on {trained_on!r} but the test set is {test.name!r}; "
-            f"use a teacher trained on {test.name} (`gift teacher train --dataset {test.name}`)"
-        )
+    check_teacher(teacher, dataset=test.name, against=f"the test set {test.name!r}")
 
 
 def check_image_shape(distilled, test) -> None:
@@ -215,11 +170,12 @@ def evaluate(
             f"the distilled set has {distilled.num_classes} classes but the test set "
             f"{test.name!r} has {test.num_classes}; evaluate it on its own dataset"
         )
-    check_same_dataset(distilled, test, teacher if config.label_source in ("auto", "teacher") else None)
+    used_teacher = teacher if teacher_is_used(config, teacher) else None
+    check_same_dataset(distilled, test, used_teacher)
     check_image_shape(distilled, test)
     rank = _rank()
     data_id = data_id or distilled_identity(distilled)
-    t_id = teacher_identity(teacher) if config.label_source in ("auto", "teacher") else None
+    t_id = teacher_identity(used_teacher)
     hparams = resolved_hparams(config, num_images(distilled), distilled.lr)
     base_spec = {
         "config": {k: v for k, v in config.to_dict().items() if k != "seeds"},

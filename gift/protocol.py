@@ -16,6 +16,11 @@ from .models import model_options
 from .registry import Registry
 
 LABEL_SOURCES = ("auto", "teacher", "stored", "hard")
+#: the learning rate is multiplied by this at each milestone (MultiStepLR, the authors' code)
+LR_DECAY = 0.2
+#: a run with seed s draws its augmentations from a generator seeded s * AUG_SEED_STRIDE + stream
+#: (stream: the DDP rank), apart from its shuffling generator (seeded s)
+AUG_SEED_STRIDE = 1_000_003
 
 
 @dataclass
@@ -117,6 +122,17 @@ def batch_size_rule(num_images: int) -> int:
 def lr_milestones(epochs: int) -> list[int]:
     """MultiStepLR milestones at floor(2E/3) and floor(5E/6)."""
     return [2 * epochs // 3, 5 * epochs // 6]
+
+
+def augmentation_seed(seed: int, stream: int = 0) -> int:
+    """The seed of a run's augmentation generator (:data:`AUG_SEED_STRIDE`)."""
+    return seed * AUG_SEED_STRIDE + stream
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, epochs: int) -> torch.optim.lr_scheduler.MultiStepLR:
+    """The protocol's schedule: the learning rate times :data:`LR_DECAY` at :func:`lr_milestones`
+    (stepped once per epoch)."""
+    return torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(epochs), gamma=LR_DECAY)
 
 
 def checkpoint_epochs(epochs: int, num_checkpoints: int) -> list[int]:
@@ -234,6 +250,6 @@ def resolved_hparams(config: EvalConfig, num_images: int, learned_lr: float | No
         "weight_decay": config.weight_decay if config.weight_decay is not None else spec.weight_decay,
         "momentum": config.momentum if config.momentum is not None else spec.momentum,
         "milestones": lr_milestones(config.epochs),
-        "lr_gamma": 0.2,
+        "lr_gamma": LR_DECAY,
         "checkpoints": checkpoint_epochs(config.epochs, config.num_checkpoints),
     }

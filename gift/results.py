@@ -65,7 +65,7 @@ def device_name(device: torch.device | str) -> str:
 
 def provenance(device: torch.device | str = "cpu", wall_time_s: float | None = None) -> dict[str, Any]:
     """Who, what and when: package version and commit, torch version, device, date, wall time."""
-    from . import __version__
+    from .version import __version__
 
     return {
         "gift_version": __version__,

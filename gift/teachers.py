@@ -1,26 +1,22 @@
-"""Teachers (observer models): trained from scratch on the real training set, saved with the
-metadata needed to check, later, that they fit the data they are asked to label."""
+"""Teachers (observer models): the recipe, the file format, and the one place that names a teacher
+(:func:`teacher_name`, :func:`teacher_identity`), reads its metadata (:func:`teacher_meta`) and checks
+that it fits the data it is asked to label (:func:`check_teacher`). Training one is
+:func:`gift.train.teacher.train_teacher` (the training layer); everything here is plain data and
+files, so the domain modules (distillers, evaluation) use it without importing a training loop."""
 from __future__ import annotations
 
-import hashlib
 import math
-import time
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .compilation import compiled, resolve_compile
-from .config import config_from_dict, config_to_dict
-from .engine import TestTensors, memory_format_for, test_accuracy
+from .config import config_from_dict, state_fingerprint
 from .models import get_model
-from .precision import autocast, resolve_precision
-from .results import provenance
-from .engine import TrainingDiverged
-from .utils import OutputError, atomic_torch_save, check_writable_file, progress, resolve_device
+from .utils import OutputError, atomic_torch_save, check_writable_file
 
 FORMAT = "gift-teacher-v1"
 
@@ -70,175 +66,90 @@ def _finite(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _augment_crop_flip(x: torch.Tensor, pad: int, gen: torch.Generator) -> torch.Tensor:
-    """Batched random translation by up to ``pad`` pixels (zero fill) and horizontal flip."""
-    n, _, h, w = x.shape
-    padded = F.pad(x, (pad, pad, pad, pad))
-    dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen, device=x.device)
-    dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen, device=x.device)
-    rows = (dy.view(n, 1) + torch.arange(h, device=x.device)).view(n, 1, h, 1).expand(n, x.shape[1], h, w + 2 * pad)
-    out = padded.gather(2, rows)
-    cols = (dx.view(n, 1) + torch.arange(w, device=x.device)).view(n, 1, 1, w).expand(n, x.shape[1], h, w)
-    out = out.gather(3, cols)
-    flip = torch.rand(n, generator=gen, device=x.device) < 0.5
-    return torch.where(flip.view(n, 1, 1, 1), out.flip(3), out)
-
-
-def _normalise(images_uint8: torch.Tensor, mean, std) -> torch.Tensor:
-    m = torch.tensor(mean).view(1, -1, 1, 1)
-    s = torch.tensor(std).view(1, -1, 1, 1)
-    return (images_uint8.float() / 255 - m) / s
-
-
-def train_teacher(
-    config: TeacherConfig, train, test, *, device="auto", show_progress: bool = True,
-    checkpoint: str | Path | None = None, compile: str | None = None,
-) -> tuple[nn.Module, dict]:
-    """Train a teacher on ``train`` (an ImageDataset) and measure it on ``test``.
-
-    Returns the model (eval mode, with ``gift_meta``) and its metadata. With ``checkpoint`` the
-    state (weights, optimizer, random generator, epoch) is saved atomically after every epoch and
-    training resumes from it when it exists with the same config and data: an interrupted job on a
-    shared machine loses at most one epoch, and the result equals an uninterrupted run. The file is
-    kept until :func:`save_teacher` has written the finished teacher (the model remembers it in
-    ``gift_checkpoint``), so a failed final save loses nothing: rerunning resumes at the last
-    epoch and only saves. ``compile`` as in :func:`gift.engine.train_student` (``auto``
-    compiles on a CPU: a teacher run has thousands of steps)."""
-    device = resolve_device(device)
-    precision = resolve_precision(config.precision, device)
-    if len(train.labels) == 0:
-        raise ValueError(f"the training set {train.name!r} is empty")
-    torch.manual_seed(config.seed)
-    gen = torch.Generator(device).manual_seed(config.seed)
-    model = get_model(config.model, train.num_classes, train.image_size, **config.model_kwargs).to(device)
-    fmt = memory_format_for(model)
-    model = model.to(memory_format=fmt)
-    x_train = _normalise(train.images, train.mean, train.std).to(device)
-    y_train = train.labels.to(device)
-    test_t = TestTensors(_normalise(test.images, test.mean, test.std).to(device), test.labels.to(device))
-
-    decay, no_decay = [], []
-    for p in model.parameters():
-        (decay if p.ndim > 1 else no_decay).append(p)
-    opt = torch.optim.SGD(
-        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=config.lr, momentum=config.momentum, nesterov=True,
-    )
-    n = len(y_train)
-    steps_per_epoch = -(-n // config.batch_size)
-    total = config.epochs * steps_per_epoch
-    warm = config.warmup_epochs * steps_per_epoch
-    use_compile = resolve_compile(compile, device, steps=total)
-    train_model = compiled(model) if use_compile else model
-
-    def lr_at(step: int) -> float:
-        if step < warm:
-            return config.lr * (step + 1) / warm
-        return config.lr * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(total - warm, 1)))
-
-    start, step, history, first_epoch, elapsed = time.perf_counter(), 0, [], 0, 0.0
-    ckpt_key = {"config": config_to_dict(config), "dataset": train.name, "n": n, "device": str(device)}
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = _read_checkpoint(Path(checkpoint))
-        if state.get("key") != ckpt_key:
-            raise ValueError(f"the checkpoint {checkpoint} belongs to another teacher run "
-                             f"({state.get('key')}); delete it or choose another output")
-        try:
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            gen.set_state(state["generator"])
-            first_epoch, step, history, elapsed = state["epoch"], state["step"], list(state["history"]), state["elapsed"]
-        except (KeyError, TypeError, ValueError, RuntimeError) as err:
-            raise CheckpointError(
-                f"the checkpoint {checkpoint} is damaged ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
-                f"delete it to start this teacher again from epoch 1"
-            ) from None
-    start -= elapsed
-    bar = progress(range(first_epoch, config.epochs), desc=f"teacher {config.model}", enabled=show_progress,
-                   initial=first_epoch, total=config.epochs)
-    for epoch in bar:
-        model.train()
-        order = torch.randperm(n, generator=gen, device=device)
-        running = torch.zeros((), device=device)
-        for i in range(steps_per_epoch):
-            idx = order[i * config.batch_size : (i + 1) * config.batch_size]
-            x = _augment_crop_flip(x_train[idx], config.pad, gen).contiguous(memory_format=fmt)
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step)
-            with autocast(precision, device):
-                out = train_model(x)
-            loss = F.cross_entropy(out.float(), y_train[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            running += loss.detach()
-            step += 1
-        mean_loss = (running / steps_per_epoch).item()
-        if not math.isfinite(mean_loss):
-            raise TrainingDiverged(
-                f"teacher training diverged at epoch {epoch + 1} (loss {mean_loss}); lower --lr or try "
-                f"--precision fp32 (the checkpoint of the last good epoch is kept)"
-            )
-        history.append(round(mean_loss, 5))
-        bar.set_postfix(loss=f"{mean_loss:.3f}")
-        if checkpoint is not None:
-            atomic_torch_save({"key": ckpt_key, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                               "generator": gen.get_state(), "epoch": epoch + 1, "step": step,
-                               "history": history, "elapsed": time.perf_counter() - start}, Path(checkpoint))
-    acc = test_accuracy(model, test_t, precision="fp32", memory_format=fmt)
-    model.eval()
-    meta = {
-        "format": FORMAT,
-        "architecture": config.model,
-        "model_kwargs": dict(config.model_kwargs),
-        "dataset": train.name,
-        "num_classes": train.num_classes,
-        "classes": list(train.classes),
-        "image_size": train.image_size,
-        "mean": list(train.mean),
-        "std": list(train.std),
-        "test_accuracy": round(acc, 2),
-        "train_config": config_to_dict(config),
-        "train_loss": history,
-        "precision": precision,
-        "compiled": use_compile,
-        "provenance": provenance(device, time.perf_counter() - start),
-    }
-    model = model.to(memory_format=torch.contiguous_format).cpu()
-    meta["id"] = teacher_id(model, meta)
-    model.gift_meta = {**getattr(model, "gift_meta", {}), **_public_meta(meta)}
-    model.gift_checkpoint = None if checkpoint is None else Path(checkpoint)
-    return model, meta
-
-
-class CheckpointError(ValueError):
-    """A teacher's per-epoch checkpoint (``OUTPUT.partial``) is unreadable or damaged."""
-
-
-def _read_checkpoint(path: Path) -> dict:
-    from .data.errors import DataError
-    from .data.safe_load import safe_torch_load
-
-    try:
-        state = safe_torch_load(path)
-    except DataError as err:
-        raise CheckpointError(f"{err}\nThe checkpoint {path} cannot be resumed: delete it to start this teacher again") from None
-    if not isinstance(state, dict):
-        raise CheckpointError(f"the checkpoint {path} holds a {type(state).__name__}, not a training state; delete it to start again")
-    return state
-
-
 def _public_meta(meta: dict) -> dict:
     return {k: meta[k] for k in ("id", "architecture", "dataset", "num_classes", "image_size", "mean", "std")}
 
 
 def teacher_id(model: nn.Module, meta: dict) -> str:
-    h = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        h.update(name.encode())
-        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    """The id a trained teacher is saved under (``<dataset>-<architecture>-<norm>-<8 hex>``): what
+    every stored run names it by (:func:`teacher_identity`)."""
     norm = meta["model_kwargs"].get("norm", "batch")
-    return f"{meta['dataset']}-{meta['architecture']}-{norm}-{h.hexdigest()[:8]}"
+    return f"{meta['dataset']}-{meta['architecture']}-{norm}-{state_fingerprint(model, 8)}"
+
+
+def teacher_name(teacher: nn.Module | None) -> str | None:
+    """The one name of a teacher: its saved id (``gift_meta['id']``), else ``<class>-sha256-<16 hex>``
+    of its weights (the same fingerprint as :func:`teacher_id`); None for no teacher."""
+    if teacher is None:
+        return None
+    meta = teacher_meta(teacher)
+    if meta.get("id"):
+        return str(meta["id"])
+    return f"{type(teacher).__name__}-sha256-{state_fingerprint(teacher, 16)}"
+
+
+def teacher_identity(teacher: nn.Module | None) -> dict | None:
+    """How a stored run names its teacher: ``{"id": teacher_name(teacher)}`` (None for none)."""
+    name = teacher_name(teacher)
+    return None if name is None else {"id": name}
+
+
+def check_teacher(
+    teacher, *, num_classes: int | None = None, dataset: str | None = None, image_size=None,
+    architecture: str | None = None, against: str = "the data", needed_by: str | None = None,
+    probe: torch.Tensor | None = None, who: str | None = None,
+) -> None:
+    """The one check that a teacher fits the data it is asked to label; raises ValueError.
+
+    ``teacher``: a model, a saved teacher's path, or its metadata. Each expectation that is given
+    (``num_classes``, ``dataset``, ``image_size``, ``architecture``) is compared with what the
+    metadata says; when the metadata does not state the class count, a model is asked (one forward
+    pass on ``probe``, model-ready images). ``needed_by`` (a method name): a missing teacher is an
+    error naming it; otherwise a missing teacher passes. ``against`` names the data in messages."""
+    if teacher is None:
+        if needed_by is None:
+            return
+        where = dataset or "the dataset"
+        raise ValueError(
+            f"{needed_by} needs a teacher (observer) model trained on {where}: pass "
+            f"teacher=gift.teachers.load_teacher(path) (CLI: --teacher PATH; train one with "
+            f"`gift teacher train --dataset {where}`)"
+        )
+    if not isinstance(teacher, (nn.Module, dict, str, os.PathLike)) or (needed_by and not isinstance(teacher, nn.Module)):
+        raise ValueError(f"the teacher must be a torch.nn.Module, got {type(teacher).__name__}")
+    meta = teacher_meta(teacher)
+    who = who or (f"teacher {meta['id']!r}" if meta.get("id") else "the teacher")
+    from .data.distilled import canonical_dataset_name
+
+    want_ds, have_ds = canonical_dataset_name(dataset), canonical_dataset_name(meta.get("dataset"))
+    if want_ds and have_ds and want_ds != have_ds:
+        raise ValueError(f"{who} was trained on {have_ds!r}, not on {want_ds!r}; use a teacher trained on "
+                         f"{want_ds} (`gift teacher train --dataset {want_ds}`)")
+    if architecture is not None and meta.get("architecture") not in (None, architecture):
+        raise ValueError(f"{who} is a {meta['architecture']!r}, not a {architecture!r}; train or pick a "
+                         f"{architecture} teacher")
+    if num_classes is not None:
+        classes = meta.get("num_classes")
+        if classes is None and isinstance(teacher, nn.Module) and probe is not None:
+            with torch.no_grad():
+                was = teacher.training
+                teacher.eval()
+                classes = teacher(probe[:1]).shape[1]
+                teacher.train(was)
+        if classes is not None and int(classes) != num_classes:
+            raise ValueError(f"{who} predicts {classes} classes but {against} has {num_classes}; use a teacher "
+                             f"trained on {want_ds or 'the same dataset'}")
+    size = meta.get("image_size")
+    if image_size is not None and size is not None:
+        have = tuple(size) if isinstance(size, (list, tuple)) else size
+        want = image_size
+        if isinstance(want, tuple) and not isinstance(have, tuple):
+            have = (have, have)
+        if isinstance(have, tuple) and not isinstance(want, tuple):
+            want = (want, want)
+        if have != want:
+            raise ValueError(f"{who} takes {size}px inputs but {against} images are {image_size}px; "
+                             f"load the dataset at the teacher's image size")
 
 
 def save_teacher(model: nn.Module, meta: dict, path: str | Path) -> Path:
@@ -272,16 +183,8 @@ def load_teacher(
     path = Path(path)
     blob = _read_teacher_file(path)
     meta = blob["meta"]
-    for what, want, have in (
-        ("dataset", dataset, meta["dataset"]),
-        ("number of classes", num_classes, meta["num_classes"]),
-        ("architecture", architecture, meta["architecture"]),
-    ):
-        if want is not None and want != have:
-            raise ValueError(
-                f"teacher {path} has {what} {have!r} but {want!r} was expected; "
-                f"train or pick a teacher for {want!r}"
-            )
+    check_teacher(meta, dataset=dataset, num_classes=num_classes, architecture=architecture,
+                  against=f"the {dataset or 'expected'} data", who=f"teacher {path}")
     model = get_model(meta["architecture"], meta["num_classes"], meta["image_size"], **meta["model_kwargs"])
     try:
         model.load_state_dict(blob["state_dict"])
@@ -328,7 +231,14 @@ def _read_teacher_file(path: Path) -> dict:
 _REQUIRED_META = ("dataset", "num_classes", "architecture", "image_size", "model_kwargs", "mean", "std", "test_accuracy")
 
 
-def teacher_meta(path: str | Path) -> dict:
-    """The metadata of a saved teacher (same checks as :func:`load_teacher`, no model built)."""
-    return _read_teacher_file(Path(path))["meta"]
+def teacher_meta(teacher) -> dict:
+    """A teacher's metadata, from a model (its ``gift_meta``), a saved teacher's path (read with the
+    same checks as :func:`load_teacher`, no model built) or a metadata dict; ``{}`` for None."""
+    if teacher is None:
+        return {}
+    if isinstance(teacher, dict):
+        return dict(teacher)
+    if isinstance(teacher, (str, os.PathLike)):
+        return _read_teacher_file(Path(teacher))["meta"]
+    return dict(getattr(teacher, "gift_meta", None) or {})
 

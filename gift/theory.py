@@ -36,6 +36,8 @@ from .augment import get_augmentation
 from .losses import get_loss, refine_labels, smooth_labels
 from .models import get_model
 from .protocol import batch_size_rule
+from .train.batches import batch_generators, batches_per_epoch, epoch_batches
+from .train.tensors import TrainTensors
 
 __all__ = [
     "NEGATIVES",
@@ -273,18 +275,15 @@ def train_gift_student(
     aug = get_augmentation(augment)
     optimizer = torch.optim.AdamW(student.parameters(), lr=lr, weight_decay=weight_decay)
     batch = batch_size or batch_size_rule(n)
-    order_gen = torch.Generator().manual_seed(seed)
-    aug_gen = torch.Generator().manual_seed(seed * 1_000_003)
+    data = TrainTensors(images, labels, num_classes)
+    order_gen, aug_gen = batch_generators(seed)  # the engine's batches for this seed
     epoch_loss = []
     student.train()
     start = time.perf_counter()
     for _ in range(epochs):
-        order = torch.randperm(n, generator=order_gen)
         total, count = 0.0, 0
-        for k in range(0, n, batch):
-            idx = order[k : k + batch]
+        for _, idx, x in epoch_batches(data, batch, aug, order_gen, aug_gen):
             with torch.no_grad():
-                x = aug(images[idx], aug_gen)
                 target = teacher(x)
             loss = loss_fn(student(x), target, labels[idx])
             optimizer.zero_grad(set_to_none=True)
@@ -294,7 +293,7 @@ def train_gift_student(
             count += 1
         epoch_loss.append(total / count)
     wall = time.perf_counter() - start
-    info = {"epochs": epochs, "steps": epochs * -(-n // batch), "batch_size": batch,
+    info = {"epochs": epochs, "steps": epochs * batches_per_epoch(n, batch), "batch_size": batch,
             "loss_first_epoch": epoch_loss[0], "loss_last_epoch": epoch_loss[-1], "wall_time_s": wall}
     return student.eval(), info
 
@@ -310,24 +309,18 @@ def batch_logits(model: nn.Module, images: Tensor, batch: int = 250) -> Tensor:
 
 
 def _views(models: dict[str, nn.Module], teacher: nn.Module, images: Tensor, labels: Tensor, *,
-           batch_size: int, passes: int, augment: str | None, seed: int) -> dict:
+           num_classes: int, batch_size: int, passes: int, augment: str | None, seed: int) -> dict:
     """Logits of the teacher and of every model on ``passes`` shuffled passes over the images,
     each batch augmented (as in training) when ``augment`` is given. Returns the stacked views and
     the training-like batches (lists of view indices)."""
-    aug = get_augmentation(augment) if augment else None
-    order_gen = torch.Generator().manual_seed(seed)
-    aug_gen = torch.Generator().manual_seed(seed * 1_000_003 + 7)
-    n = images.shape[0]
+    aug = get_augmentation(augment) if augment else (lambda x, gen: x)
+    order_gen, aug_gen = batch_generators(seed, "cpu", 7)  # augmentation stream 7: apart from training's
+    data = TrainTensors(images, labels, num_classes)
     teach, outs, labs, batches = [], {k: [] for k in models}, [], []
     offset = 0
     with torch.no_grad():
         for _ in range(passes):
-            order = torch.randperm(n, generator=order_gen)
-            for k in range(0, n, batch_size):
-                idx = order[k : k + batch_size]
-                x = images[idx]
-                if aug is not None:
-                    x = aug(x, aug_gen)
+            for _, idx, x in epoch_batches(data, batch_size, aug, order_gen, aug_gen):
                 teach.append(batch_logits(teacher, x))
                 for name, m in models.items():
                     outs[name].append(batch_logits(m, x))
@@ -421,10 +414,10 @@ def theorem_measurements(
         result["training"] = info
     batch = batch_size_rule(train_images.shape[0])
     data = {
-        "distilled": _views(models, teacher, train_images, train_labels, batch_size=batch, passes=aug_passes,
-                            augment="dsa", seed=seed),
-        "test": _views(models, teacher, test_images, test_labels, batch_size=batch, passes=1, augment=None,
-                       seed=seed),
+        "distilled": _views(models, teacher, train_images, train_labels, num_classes=num_classes,
+                            batch_size=batch, passes=aug_passes, augment="dsa", seed=seed),
+        "test": _views(models, teacher, test_images, test_labels, num_classes=num_classes, batch_size=batch,
+                       passes=1, augment=None, seed=seed),
     }
     result["setting"].update({"batch_size": batch, "train_images": int(train_images.shape[0]),
                               "aug_passes": aug_passes, "test_images": int(test_images.shape[0])})

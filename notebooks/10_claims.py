@@ -72,7 +72,7 @@ run_missing = True  # train runs missing from results/ (False: show them as "not
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from gift.bench import step_cost
+from gift.train.cost import step_cost
 from gift.companion import Experiment, describe_profile, hardware_summary, markdown_table, provenance_summary
 from gift.companion import claims as verdicts
 from gift.companion.checklist import Checklist, cost_check

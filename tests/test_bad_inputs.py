@@ -35,7 +35,8 @@ from gift.evaluation import NotComputed, evaluate
 from gift.losses import gift_loss
 from gift.protocol import EvalConfig
 from gift.results import BadRecordError, ResultsStore
-from gift.teachers import CheckpointError, TeacherConfig, load_teacher, save_teacher, train_teacher
+from gift.teachers import TeacherConfig, load_teacher, save_teacher
+from gift.train.teacher import CheckpointError, train_teacher
 from gift.utils import DeviceError, OutputError, resolve_device
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,7 +131,7 @@ def test_1_in_memory_class_subsets_still_evaluate(test_set, monkeypatch):
 
 
 def _fake_run():
-    from gift.engine import StudentRun
+    from gift.train.engine import StudentRun
 
     return StudentRun(seed=0, checkpoints=[{"epoch": 1, "accuracy": 50.0}], best=50.0, final=50.0,
                       wall_time_s=0.0, epoch_loss=[1.0], steps=1, precision="fp32", compiled=False)
@@ -378,7 +379,7 @@ def test_9_unavailable_device(tmp_path, capsys, device, no_training):
 
 
 def test_9_divergence_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
-    from gift.engine import TrainingDiverged
+    from gift.train.engine import TrainingDiverged
 
     def diverge(*a, **k):
         raise TrainingDiverged("the 'gift' loss became nan at epoch 1, step 1; lower the learning rate")

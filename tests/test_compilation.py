@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gift.compilation import (AUTO_MIN_STEPS, ENV_VAR, compile_mode, cxx_compiler, inductor_works,
+from gift.train.compilation import (AUTO_MIN_STEPS, ENV_VAR, compile_mode, cxx_compiler, inductor_works,
                               resolve_compile)
-from gift.engine import TestTensors, TrainTensors, train_student
+from gift.train import TestTensors, TrainTensors, train_student
 from gift.models import get_model
 
 from test_engine import C, tiny_data, tiny_eval_config
@@ -18,16 +18,16 @@ needs_compiler = pytest.mark.skipif(cxx_compiler() is None, reason="inductor nee
 
 def test_auto_compiles_only_long_single_process_cpu_runs(monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setattr("gift.compilation.cxx_compiler", lambda: "g++")
-    monkeypatch.setattr("gift.compilation.inductor_works", lambda: True)
+    monkeypatch.setattr("gift.train.compilation.cxx_compiler", lambda: "g++")
+    monkeypatch.setattr("gift.train.compilation.inductor_works", lambda: True)
     assert resolve_compile(None, CPU, steps=AUTO_MIN_STEPS)
     assert not resolve_compile("auto", CPU, steps=AUTO_MIN_STEPS - 1)  # a short run would not earn it back
     assert not resolve_compile("auto", CPU, steps=10 * AUTO_MIN_STEPS, world=2)  # DDP
     assert not resolve_compile("auto", CUDA, steps=10 * AUTO_MIN_STEPS)  # not measured there: opt in with 'on'
     assert resolve_compile("on", CUDA, steps=1) and not resolve_compile("off", CPU, steps=10**6)
-    monkeypatch.setattr("gift.compilation.inductor_works", lambda: False)  # a broken toolchain
+    monkeypatch.setattr("gift.train.compilation.inductor_works", lambda: False)  # a broken toolchain
     assert not resolve_compile("auto", CPU, steps=10**6)
-    monkeypatch.setattr("gift.compilation.cxx_compiler", lambda: None)
+    monkeypatch.setattr("gift.train.compilation.cxx_compiler", lambda: None)
     assert not resolve_compile("auto", CPU, steps=10**6)
     with pytest.raises(RuntimeError, match="C\\+\\+ compiler"):
         resolve_compile("on", CPU, steps=1)
@@ -71,8 +71,8 @@ def test_a_compiled_run_matches_the_eager_run_and_repeats_itself(norm, precision
 @pytest.mark.slow
 @needs_compiler
 def test_a_compiled_joint_run_matches_the_eager_joint_run():
-    """Many models (gift.multi) compiled: the stacked student and the frozen teacher."""
-    from gift.multi import train_students_together
+    """Many models (gift.perf.multi) compiled: the stacked student and the frozen teacher."""
+    from gift.perf.multi import train_students_together
 
     x, y = tiny_data()
     xt, yt = tiny_data(n_per_class=5, seed=1)

@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from gift.engine import TestTensors, TrainTensors, train_student
+from gift.train import TestTensors, TrainTensors, train_student
 from gift.models import get_model
 from gift.protocol import EvalConfig
 
@@ -36,7 +36,7 @@ def _worker(rank: int, world: int, port: int, out_dir: str) -> None:
     captured = {}
 
     # capture the trained student's parameters through the model registry's constructor
-    import gift.engine as engine
+    import gift.train.engine as engine
 
     original = engine.get_model
 

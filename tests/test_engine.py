@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from gift.engine import TestTensors, TrainingDiverged, TrainTensors, train_student
+from gift.train import TestTensors, TrainingDiverged, TrainTensors, train_student
 from gift.models import get_model
 from gift.protocol import (EvalConfig, batch_size_rule, build_optimizer, checkpoint_epochs, lr_milestones,
                            resolved_hparams)
@@ -177,8 +177,8 @@ def test_eval_result_is_json_ready(tmp_path, data, teacher):
 def test_ddp_refuses_a_batch_too_small_to_share(data, monkeypatch):
     """12 images in batches of 11 leave a last batch of 1: with 2 ranks one would get no images
     and the other would wait for it forever, so the run stops before training with the fix."""
-    import gift.engine as engine
-    from gift.engine import check_shards
+    import gift.train.engine as engine
+    from gift.train.batches import check_shards
 
     train, test = data
     monkeypatch.setattr(engine, "distributed_context", lambda: (0, 2))

@@ -8,7 +8,7 @@ import warnings
 import pytest
 import torch
 
-from gift import compilation, precision
+from gift.train import compilation, precision
 from gift.utils import resolve_device
 
 CARDS = {  # name: compute capability

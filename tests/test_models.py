@@ -185,7 +185,7 @@ def test_torchvision_heads_are_the_first_rows_of_the_1000_way_head():
 def test_channels_first_group_norm_runs_channels_last_networks_unchanged(norm):
     """The instance/group-norm ConvNets run channels-last; the norm itself sees NCHW data, so its
     output equals nn.GroupNorm's bit for bit and the layout of the input is kept."""
-    from gift.engine import memory_format_for
+    from gift.train.engine import memory_format_for
     from gift.models import ChannelsFirstGroupNorm
 
     model = get_model("convnet3", 10, norm=norm)
@@ -211,6 +211,6 @@ def test_channels_first_group_norm_runs_channels_last_networks_unchanged(norm):
 
 
 def test_layer_norm_convnets_stay_nchw():
-    from gift.engine import memory_format_for
+    from gift.train.engine import memory_format_for
 
     assert memory_format_for(get_model("convnet3", 10, norm="layer")) == torch.contiguous_format

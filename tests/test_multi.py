@@ -1,4 +1,4 @@
-"""Many students at once (gift.multi): the stacked network equals its members, a joint run equals
+"""Many students at once (gift.perf.multi): the stacked network equals its members, a joint run equals
 separate engine runs on the same batches, and incompatible configs are refused. No timing here."""
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import copy
 import pytest
 import torch
 
-import gift.engine as engine
-import gift.multi as multi
-from gift.engine import TestTensors, TrainTensors, train_student
+import gift.train.engine as engine
+import gift.perf.multi as multi
+from gift.train import TestTensors, TrainTensors, train_student
 from gift.models import get_model
-from gift.multi import StackedConvNet, check_stackable, engine_batches, train_students_together
+from gift.perf.multi import StackedConvNet, check_stackable, train_students_together
+from gift.train.batches import engine_batches
 from gift.protocol import EvalConfig
 
 C = 4

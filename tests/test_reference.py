@@ -12,15 +12,17 @@ import copy
 import pytest
 import torch
 
-import gift.engine as engine
-import gift.reference as reference
-from gift.engine import TestTensors, TrainTensors, train_student
+import gift.train.engine as engine
+import gift.train.labels as labels
+import gift.perf.reference as reference
+from gift.train import TestTensors, TrainTensors, train_student
+from gift.data.datasets import CIFAR_MEAN, CIFAR_STD
 from gift.models import get_model
 from gift.protocol import EvalConfig
-from gift.reference import SampleDataset, train_student_reference
+from gift.perf.reference import SampleDataset, train_student_reference
 
 C = 4
-MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
+MEAN, STD = CIFAR_MEAN, CIFAR_STD  # the authors' CIFAR constants
 
 
 
@@ -65,8 +67,8 @@ class GradRecorder(torch.optim.SGD):
 
 def instrument(monkeypatch, module, record, augment=None):
     """Patch ``module``'s optimizer, loss and (optionally) augmentation factories to record.
-    Both loops build their loss through ``gift.engine.loss_for``, so the loss is patched there."""
-    real_get_loss = engine.get_loss
+    Both loops build their loss through ``gift.train.labels.loss_for``, so the loss is patched there."""
+    real_get_loss = labels.get_loss
 
     def build_optimizer(cfg, params, learned_lr=None):
         opt = GradRecorder(params)
@@ -79,7 +81,7 @@ def instrument(monkeypatch, module, record, augment=None):
         return fn
 
     monkeypatch.setattr(module, "build_optimizer", build_optimizer)
-    monkeypatch.setattr(engine, "get_loss", get_loss)
+    monkeypatch.setattr(labels, "get_loss", get_loss)
     if augment is not None:
         monkeypatch.setattr(module, "get_augmentation", lambda name: augment)
 
@@ -179,12 +181,12 @@ def test_sample_dataset_normalizes_each_sample():
 
 @pytest.mark.parametrize("compile", ["off", "on"])
 def test_bench_runs_on_a_tiny_network(capsys, monkeypatch, compile):
-    from gift.bench import BenchSettings, run_bench
+    from gift.perf.bench import BenchSettings, run_bench
 
     # the plumbing only: compiling itself is tested in test_compilation.py (a cold compile here
     # would cost a minute of CI)
-    monkeypatch.setattr("gift.compilation.cxx_compiler", lambda: "g++")
-    monkeypatch.setattr("gift.compilation.compiled", lambda net, frozen=False: net)  # engine and multi
+    monkeypatch.setattr("gift.train.compilation.cxx_compiler", lambda: "g++")
+    monkeypatch.setattr("gift.train.compilation.compiled", lambda net, frozen=False: net)  # engine and multi
     settings = BenchSettings(batch_size=4, steps=2, repeats=1, precision="fp32", models=2, device="cpu",
                              width=4, image_size=8, num_images=8, test_images=8, warmup_steps=1, compile=compile)
     report = run_bench(settings)

@@ -1,7 +1,15 @@
 """The companion layer: what the book's chapters run and how they report it.
 
-Above the domain modules (losses, models, augment, protocol, data, distill, results) and the one
-training path (``gift.engine``), and imported by nothing below it:
+The top of the package's layers, imported by nothing below it and importing nothing from
+:mod:`gift.perf` (``tests/test_layers.py``)::
+
+    gift/companion/       the book's layer (this package)       gift/perf/  gift/cli/
+    gift/evaluation.py, theory.py, continual.py                 on top of the training path
+    gift/train/           the one training path (engine, tensors, batches, labels, precision, compilation)
+    gift/losses.py, models.py, augment.py, protocol.py, data/, distill/, results.py, teachers.py
+    gift/config.py, registry.py, utils.py, version.py, stats.py, colab.py
+
+Its modules:
 
 * :mod:`~gift.companion.profiles` — run profiles and the grids of every comparison, defined once;
 * :mod:`~gift.companion.experiment` — :class:`Experiment`: data, teacher, sets and store-backed runs;

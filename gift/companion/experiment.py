@@ -188,7 +188,7 @@ class Experiment:
         if p.teacher_file:
             name = p.teacher_file if norm == "batch" else p.teacher_file.replace("_batch", f"_{norm}")
         else:  # named by its recipe, so a cached file is reused only for the same recipe
-            from .. import __version__
+            from ..version import __version__
             from ..config import config_hash, config_to_dict
 
             recipe = {"config": config_to_dict(self.teacher_config(norm)), "gift": __version__}
@@ -200,7 +200,8 @@ class Experiment:
         ``run_missing``)."""
         if norm in self._teachers:
             return self._teachers[norm]
-        from ..teachers import load_teacher, save_teacher, train_teacher
+        from ..teachers import load_teacher, save_teacher
+        from ..train.teacher import train_teacher
 
         path = self.teacher_path(norm)
         if not path.exists():

@@ -751,7 +751,7 @@ def save_distilled(
             torch.save(labels.contiguous(), tmp / "labels.pt")
         if distilled.soft_labels is not None:
             torch.save(distilled.soft_labels.detach().cpu().contiguous(), tmp / "soft_labels.pt")
-        from .. import __version__ as lib_version
+        from ..version import __version__ as lib_version
 
         info = {
             "format": GIFT_FORMAT, "version": GIFT_FORMAT_VERSION, "library_version": lib_version,

@@ -1,4 +1,5 @@
-"""Normalisation and test-set preparation shared by training and evaluation."""
+"""Normalisation (the one place images are normalised: training, evaluation, teachers, distillers
+and the reference loop all call :func:`normalize`) and test-set preparation."""
 from __future__ import annotations
 
 import os
@@ -14,18 +15,25 @@ def _stats(v: Sequence[float] | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return t.reshape(1, -1, 1, 1)
 
 
-def normalize(images01: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
-    """(x − mean) / std per channel, for float images in [0, 1] of shape [N, C, H, W] (uint8 is divided by 255)."""
+def _channels(v) -> int:
+    return v.numel() if isinstance(v, torch.Tensor) else len(v)
+
+
+def normalize(images01: torch.Tensor, mean: Sequence[float] | torch.Tensor,
+              std: Sequence[float] | torch.Tensor) -> torch.Tensor:
+    """(x − mean) / std per channel, for float images in [0, 1] of shape [N, C, H, W] (uint8 is divided
+    by 255); ``mean``/``std``: one value per channel (a sequence or a tensor of C values)."""
     x = images01.float().div(255.0) if images01.dtype == torch.uint8 else images01
-    if x.ndim != 4 or x.shape[1] != len(mean) or len(mean) != len(std):
-        raise DataError(f"normalize: images {tuple(x.shape)} do not match {len(mean)} channel statistics")
+    if x.ndim != 4 or x.shape[1] != _channels(mean) or _channels(mean) != _channels(std):
+        raise DataError(f"normalize: images {tuple(x.shape)} do not match {_channels(mean)} channel statistics")
     return (x - _stats(mean, x)) / _stats(std, x)
 
 
-def denormalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+def denormalize(images: torch.Tensor, mean: Sequence[float] | torch.Tensor,
+                std: Sequence[float] | torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`normalize`: x · std + mean."""
-    if images.ndim != 4 or images.shape[1] != len(mean):
-        raise DataError(f"denormalize: images {tuple(images.shape)} do not match {len(mean)} channel statistics")
+    if images.ndim != 4 or images.shape[1] != _channels(mean):
+        raise DataError(f"denormalize: images {tuple(images.shape)} do not match {_channels(mean)} channel statistics")
     return images * _stats(std, images) + _stats(mean, images)
 
 

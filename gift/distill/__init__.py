@@ -29,15 +29,14 @@ from typing import Any
 import torch
 
 from ..registry import Registry
+from ..teachers import check_teacher, teacher_name
 from ..utils import resolve_device
 from .base import (
     Distiller,
     Option,
     check_ipc,
-    check_teacher,
     frozen_teacher,
     quantize01,
-    teacher_id,
 )
 from .random_real import RANDOM
 from .rded import RDED
@@ -85,12 +84,13 @@ def distill(
         raise ValueError(f"seed must be an integer, got {seed!r}")
     resolved = d.resolve_options(train, options)
     if d.needs_teacher:
-        check_teacher(teacher, train, method)
+        check_teacher(teacher, num_classes=train.num_classes, dataset=train.name, image_size=train.image_size,
+                      against=train.name, needed_by=method)
     else:
         teacher = None
     device = resolve_device(device)
     generator = torch.Generator().manual_seed(seed)
-    tid = teacher_id(teacher)
+    tid = teacher_name(teacher)
 
     start = time.perf_counter()
     with frozen_teacher(teacher, device):

@@ -3,13 +3,14 @@ checks on ``ipc`` and on the teacher, and the teacher's input normalisation."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
+
+from ..teachers import teacher_meta
 
 # A distiller's ``run`` gets (train, ipc, teacher=, generator=, device=, options=, show_progress=)
 # and returns (images float32 [N, 3, H, W] in [0, 1] on any device, labels int64 [N], extra meta).
@@ -104,66 +105,11 @@ def check_class_sizes(train, needed: int, what: str) -> None:
         )
 
 
-def teacher_meta(teacher: nn.Module | None) -> dict:
-    return dict(getattr(teacher, "gift_meta", None) or {}) if teacher is not None else {}
-
-
-def check_teacher(teacher: nn.Module | None, train, method: str) -> None:
-    """The teacher must exist and, as far as its ``gift_meta`` says, be for this dataset."""
-    if teacher is None:
-        raise ValueError(
-            f"{method} needs a teacher (observer) model trained on {train.name}: pass "
-            f"teacher=gift.teachers.load_teacher(path) (CLI: --teacher PATH; train one with "
-            f"`gift teacher train --dataset {train.name}`)"
-        )
-    if not isinstance(teacher, nn.Module):
-        raise ValueError(f"the teacher must be a torch.nn.Module, got {type(teacher).__name__}")
-    meta = teacher_meta(teacher)
-    who = f"teacher {meta['id']!r}" if "id" in meta else "the teacher"
-    if meta.get("num_classes") is not None and int(meta["num_classes"]) != train.num_classes:
-        raise ValueError(
-            f"{who} has {meta['num_classes']} classes but {train.name} has {train.num_classes}; "
-            f"use a teacher trained on {train.name}"
-        )
-    if meta.get("dataset") is not None and meta["dataset"] != train.name:
-        raise ValueError(
-            f"{who} was trained on {meta['dataset']!r}, not on {train.name!r}; "
-            f"use a teacher trained on {train.name}"
-        )
-    size = meta.get("image_size")
-    if size is not None:
-        want = train.image_size
-        have = tuple(size) if isinstance(size, (list, tuple)) else size
-        if isinstance(want, tuple) and not isinstance(have, tuple):
-            have = (have, have)
-        if isinstance(have, tuple) and not isinstance(want, tuple):
-            want = (want, want)
-        if have != want:
-            raise ValueError(
-                f"{who} takes {size}px inputs but the {train.name} images are {train.image_size}px; "
-                f"load the dataset at the teacher's image size"
-            )
-
-
 def check_logits(logits: torch.Tensor, num_classes: int) -> None:
     if logits.ndim != 2 or logits.shape[1] != num_classes:
         raise ValueError(
             f"the teacher returned outputs of shape {tuple(logits.shape)}; expected [batch, {num_classes}] logits"
         )
-
-
-def teacher_id(teacher: nn.Module | None) -> str | None:
-    """The teacher's ``gift_meta['id']``, else a hash of its state dict."""
-    if teacher is None:
-        return None
-    meta = teacher_meta(teacher)
-    if meta.get("id"):
-        return str(meta["id"])
-    h = hashlib.sha256()
-    for name, tensor in sorted(teacher.state_dict().items()):
-        h.update(name.encode())
-        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return f"{type(teacher).__name__}-sha256-{h.hexdigest()[:16]}"
 
 
 def teacher_normalisation(teacher: nn.Module, train) -> tuple[tuple[float, ...], tuple[float, ...]]:

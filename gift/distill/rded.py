@@ -31,6 +31,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..data.preprocess import normalize
 from ..utils import progress
 from .base import (
     Distiller,
@@ -96,7 +97,7 @@ def score_patches(teacher, patches: torch.Tensor, label: int, mean: torch.Tensor
     """Teacher cross-entropy for class ``label`` of every patch (pixel space [0, 1]), shape [N]."""
     out = []
     for i in range(0, len(patches), SCORE_CHUNK):
-        x = pad_centred((patches[i : i + SCORE_CHUNK] - mean) / std, input_size)
+        x = pad_centred(normalize(patches[i : i + SCORE_CHUNK], mean, std), input_size)
         logits = teacher(x).float()
         check_logits(logits, num_classes)
         target = torch.full((len(x),), label, dtype=torch.long, device=logits.device)

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data.preprocess import denormalize
 from ..utils import progress
 from .base import Distiller, Option, channel_tensor, check_logits, teacher_normalisation
 
@@ -158,7 +159,7 @@ def run_sre2l(train, ipc, *, teacher, generator, device, options, show_progress=
             )
             # class-major position of (k, c): c·ipc + k
             pos = (classes[sl] * ipc + slots[sl]).to(device)
-            out[pos] = (x * std + mean).clamp_(0, 1)
+            out[pos] = denormalize(x, mean, std).clamp_(0, 1)
             first.append(round(float(hist[0]), 6))
             last.append(round(float(hist[-1]), 6))
     labels = torch.arange(num_classes).repeat_interleave(ipc)

@@ -25,18 +25,17 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .augment import factor_crop, get_augmentation
-from .engine import (
-    StudentRun, TestTensors, TrainingDiverged, TrainTensors, check_teacher, loss_for, resolve_label_source,
-)
-from .models import get_model
-from .protocol import EvalConfig, batch_size_rule, build_optimizer, checkpoint_epochs, lr_milestones
-from .utils import progress
+from ..augment import factor_crop, get_augmentation
+from ..data.preprocess import normalize as normalize_images
+from ..models import get_model
+from ..protocol import EvalConfig, augmentation_seed, batch_size_rule, build_optimizer, build_scheduler, checkpoint_epochs
+from ..teachers import check_teacher
+from ..train.engine import StudentRun, TrainingDiverged
+from ..train.labels import loss_for, resolve_label_source
+from ..train.tensors import TestTensors, TrainTensors
+from ..utils import progress
 
-__all__ = ["SampleDataset", "train_student_reference", "reference_test_accuracy", "CIFAR_MEAN", "CIFAR_STD"]
-
-CIFAR_MEAN = (0.4914, 0.4822, 0.4465)  # the authors' CIFAR constants
-CIFAR_STD = (0.2023, 0.1994, 0.2010)
+__all__ = ["SampleDataset", "train_student_reference", "reference_test_accuracy"]
 
 
 class SampleDataset(Dataset):
@@ -51,9 +50,8 @@ class SampleDataset(Dataset):
         if (mean is None) != (std is None):
             raise ValueError("give both mean and std (pixel-space images), or neither (model-ready images)")
         self.images, self.labels, self.factor = images, labels, factor
-        shape = (-1, 1, 1)
-        self.mean = None if mean is None else torch.tensor(mean, dtype=torch.float32).view(shape)
-        self.std = None if std is None else torch.tensor(std, dtype=torch.float32).view(shape)
+        self.mean = None if mean is None else torch.tensor(mean, dtype=torch.float32)
+        self.std = None if std is None else torch.tensor(std, dtype=torch.float32)
         self.generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
@@ -64,7 +62,7 @@ class SampleDataset(Dataset):
         if self.factor > 1:
             x = factor_crop(x[None], self.factor, self.generator)[0]
         if self.mean is not None:
-            x = (x - self.mean) / self.std
+            x = normalize_images(x[None], self.mean, self.std)[0]
         return x, self.labels[i], i
 
 
@@ -94,8 +92,8 @@ def train_student_reference(
     normalize: tuple[Sequence[float], Sequence[float]] | None = None,
     num_workers: int = 0,
 ) -> StudentRun:
-    """Train one student like :func:`gift.engine.train_student` does (same arguments, same
-    protocol, same :class:`~gift.engine.StudentRun`), but with the authors' data path and fp32.
+    """Train one student like :func:`gift.train.engine.train_student` does (same arguments, same
+    protocol, same :class:`~gift.train.engine.StudentRun`), but with the authors' data path and fp32.
 
     ``normalize=(mean, std)``: ``data.images`` and ``test.images`` are pixel-space ([0, 1]) and
     every sample is normalised by the Dataset as it is loaded (the authors' pipeline); without it
@@ -111,11 +109,12 @@ def train_student_reference(
     if teacher is not None and source == "teacher":
         teacher = copy.deepcopy(teacher).to(device, torch.float32)
         teacher = teacher.to(memory_format=torch.contiguous_format).eval().requires_grad_(False)
-        check_teacher(teacher, _model_ready(data, normalize).to(device))
+        check_teacher(teacher, num_classes=data.num_classes, against="the distilled set",
+                      probe=_model_ready(data, normalize).to(device))
 
     loss_fn = loss_for(config, source)
     optimizer = build_optimizer(config, student.parameters(), data.learned_lr)
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(config.epochs), gamma=0.2)
+    scheduler = build_scheduler(optimizer, config.epochs)
     augment = get_augmentation(config.augment)
 
     n = data.images.shape[0]
@@ -128,7 +127,7 @@ def train_student_reference(
     test_set = SampleDataset(test.images.cpu(), test.labels.cpu(), mean=mean, std=std)
     test_loader = DataLoader(test_set, batch_size=batch, shuffle=False, num_workers=num_workers)
     soft_labels = None if data.soft_labels is None else data.soft_labels.to(device, torch.float32)
-    aug_gen = torch.Generator(device).manual_seed(seed * 1_000_003)
+    aug_gen = torch.Generator(device).manual_seed(augmentation_seed(seed))
     checkpoints = set(checkpoint_epochs(config.epochs, config.num_checkpoints))
     epoch_loss: list[float] = []
     results: list[dict] = []
@@ -172,15 +171,12 @@ def train_student_reference(
             results.append({"epoch": epoch + 1, "accuracy": acc})
             bar.set_postfix(acc=f"{acc:.2f}")
     wall = time.perf_counter() - start
-    accs = [c["accuracy"] for c in results]
-    return StudentRun(seed=seed, checkpoints=results, best=max(accs), final=accs[-1], wall_time_s=wall,
-                      epoch_loss=epoch_loss, steps=steps, precision="fp32")
+    return StudentRun.from_checkpoints(seed, results, wall_time_s=wall, epoch_loss=epoch_loss, steps=steps,
+                                       precision="fp32")
 
 
-def _model_ready(data: TrainTensors, normalize) -> TrainTensors:
+def _model_ready(data: TrainTensors, stats) -> TrainTensors:
     """``data`` as the models see it (for the teacher's class-count check)."""
-    if normalize is None:
+    if stats is None:
         return data
-    mean = torch.tensor(normalize[0], dtype=torch.float32).view(1, -1, 1, 1)
-    std = torch.tensor(normalize[1], dtype=torch.float32).view(1, -1, 1, 1)
-    return TrainTensors((data.images[:1] - mean) / std, data.labels[:1], data.num_classes)
+    return TrainTensors(normalize_images(data.images[:1], *stats), data.labels[:1], data.num_classes)

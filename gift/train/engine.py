@@ -5,7 +5,7 @@ Why it is fast: the distilled images live in one tensor on the device (no DataLo
 per-sample transforms), augmentation is batched on the device, convolutions run channels-last in
 bf16 where the hardware supports it, the host synchronises only at test checkpoints and
 NaN checks, never per step, and long CPU runs compile the student and the frozen teacher with
-``torch.compile`` (:mod:`gift.compilation`), which fuses the memory-bound layers."""
+``torch.compile`` (:mod:`gift.train.compilation`), which fuses the memory-bound layers."""
 from __future__ import annotations
 
 import copy
@@ -16,70 +16,20 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from .augment import factor_crop, get_augmentation
+from ..augment import get_augmentation
+from ..models import get_model
+from ..protocol import EvalConfig, batch_size_rule, build_optimizer, build_scheduler, checkpoint_epochs
+from ..teachers import check_teacher
+from ..utils import progress
+from .batches import batch_generators, batches_per_epoch, check_shards, epoch_batches
 from .compilation import compile_for_training, resolve_compile
-from .losses import get_loss
-from .models import get_model
+from .labels import loss_for, resolve_label_source
 from .precision import autocast, resolve_precision
-from .protocol import EvalConfig, batch_size_rule, build_optimizer, checkpoint_epochs, lr_milestones
-from .utils import progress
+from .tensors import TestTensors, TrainTensors
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or Inf: reporting the chance-level accuracy that follows would be wrong."""
-
-
-@dataclass
-class TrainTensors:
-    """A distilled set made model-ready: images normalised (pixel space) or whitened (ZCA)."""
-
-    images: torch.Tensor  # float32 [N, 3, H, W]
-    labels: torch.Tensor  # int64 [N]
-    num_classes: int
-    soft_labels: torch.Tensor | None = None  # float32 [N, C] stored soft-label logits
-    learned_lr: float | None = None
-
-    def __post_init__(self):
-        n = self.images.shape[0]
-        if n == 0:
-            raise ValueError("the distilled set is empty: there is nothing to train on")
-        if self.images.ndim != 4:
-            raise ValueError(f"images must be [N, C, H, W], got shape {tuple(self.images.shape)}")
-        if self.labels.shape != (n,):
-            raise ValueError(
-                f"labels must be [N={n}], got shape {tuple(self.labels.shape)}: one label per image"
-            )
-        if self.labels.min() < 0 or self.labels.max() >= self.num_classes:
-            raise ValueError(
-                f"labels must lie in [0, {self.num_classes}); got range "
-                f"[{int(self.labels.min())}, {int(self.labels.max())}]"
-            )
-        if self.soft_labels is not None and self.soft_labels.shape != (n, self.num_classes):
-            raise ValueError(
-                f"soft_labels must be [N={n}, C={self.num_classes}], got "
-                f"{tuple(self.soft_labels.shape)}"
-            )
-
-    def to(self, device: torch.device) -> "TrainTensors":
-        soft = None if self.soft_labels is None else self.soft_labels.to(device, torch.float32)
-        return TrainTensors(
-            self.images.to(device, torch.float32), self.labels.to(device), self.num_classes,
-            soft, self.learned_lr,
-        )
-
-
-@dataclass
-class TestTensors:
-    __test__ = False  # not a pytest test class
-
-    images: torch.Tensor  # float32 [M, 3, H, W], model-ready
-    labels: torch.Tensor  # int64 [M]
-
-    def __post_init__(self):
-        if self.images.shape[0] == 0:
-            raise ValueError("the test set is empty: no accuracy can be measured")
-        if self.labels.shape != (self.images.shape[0],):
-            raise ValueError("test labels must be one per test image")
 
 
 @dataclass
@@ -96,6 +46,12 @@ class StudentRun:
     precision: str = "fp32"
     compiled: bool = False  # trained with torch.compile (same arithmetic, different rounding)
 
+    @classmethod
+    def from_checkpoints(cls, seed: int, checkpoints: list[dict], **rest) -> "StudentRun":
+        """``best`` is the best checkpoint's accuracy (the authors' number), ``final`` the last one's."""
+        accs = [c["accuracy"] for c in checkpoints]
+        return cls(seed=seed, checkpoints=checkpoints, best=max(accs), final=accs[-1], **rest)
+
 
 def distributed_context() -> tuple[int, int]:
     """(rank, world_size); (0, 1) when torch.distributed is not initialised."""
@@ -107,7 +63,7 @@ def distributed_context() -> tuple[int, int]:
 def uses_group_norm(model: nn.Module) -> bool:
     """Channels-last slows GroupNorm/InstanceNorm/LayerNorm down on CPU; keep NCHW for models with
     such a layer, unless it is a :class:`~gift.models.ChannelsFirstGroupNorm` (which converts)."""
-    from .models import ChannelsFirstGroupNorm
+    from ..models import ChannelsFirstGroupNorm
 
     return any(isinstance(m, (nn.GroupNorm, nn.InstanceNorm2d, nn.LayerNorm))
                and not isinstance(m, ChannelsFirstGroupNorm) for m in model.modules())
@@ -160,101 +116,6 @@ def test_accuracy(
     return 100.0 * correct.item() / test.images.shape[0]
 
 
-def resolve_label_source(config: EvalConfig, teacher: nn.Module | None, data: TrainTensors) -> str:
-    source = config.label_source
-    if source == "auto":
-        source = "teacher" if teacher is not None else ("stored" if data.soft_labels is not None else "hard")
-    if source == "teacher" and teacher is None:
-        raise ValueError("label_source='teacher' needs a teacher model; pass teacher= or use 'stored'/'hard'")
-    if source == "stored" and data.soft_labels is None:
-        raise ValueError("label_source='stored' but the distilled set has no stored soft labels")
-    return source
-
-
-def check_teacher(teacher: nn.Module, data: TrainTensors) -> None:
-    """A teacher must predict exactly the data's classes."""
-    meta = getattr(teacher, "gift_meta", {}) or {}
-    classes = meta.get("num_classes")
-    if classes is None:
-        with torch.no_grad():
-            was = teacher.training
-            teacher.eval()
-            classes = teacher(data.images[:1]).shape[1]
-            teacher.train(was)
-    if classes != data.num_classes:
-        raise ValueError(
-            f"the teacher predicts {classes} classes but the distilled set has {data.num_classes}; "
-            f"use a teacher trained on the same dataset"
-        )
-
-
-def check_shards(n: int, batch: int, world: int) -> None:
-    """Under DDP every rank needs at least one image of every batch: a rank with an empty share
-    would fail while the others wait for its gradients forever. Checked before any collective,
-    so all ranks stop with the same message."""
-    last = n - (-(-n // batch) - 1) * batch  # size of the last (possibly partial) batch
-    smallest = min(batch, last)
-    if world > smallest:
-        raise ValueError(
-            f"{world} processes cannot share a batch of {smallest} image(s) ({n} images, batch size "
-            f"{batch}, so the last batch of each epoch holds {last}); use at most {smallest} processes "
-            f"or a batch size that leaves at least {world} images in every batch"
-        )
-
-
-def loss_for(config: EvalConfig, source: str):
-    """The run's loss, refused up front when it needs soft labels that the run cannot have."""
-    loss_fn = get_loss(config.loss, **config.loss_kwargs)
-    if loss_fn.needs_teacher and source == "hard":
-        raise ValueError(
-            f"loss {config.loss!r} needs soft labels but there is no teacher and the set stores "
-            f"none; pass a teacher, or use a hard-label loss such as 'ce'"
-        )
-    return loss_fn
-
-
-def batch_generators(seed: int, device: torch.device, rank: int = 0) -> tuple[torch.Generator, torch.Generator]:
-    """The shuffling generator (identical on every rank) and the augmentation generator (one
-    stream per rank) of a run with ``seed``: the one place where a run's draws are seeded."""
-    order_gen = torch.Generator(device).manual_seed(seed)
-    aug_gen = torch.Generator(device).manual_seed(seed * 1_000_003 + rank)
-    return order_gen, aug_gen
-
-
-def epoch_batches(
-    data: TrainTensors, config: EvalConfig, batch: int, augment, order_gen: torch.Generator,
-    aug_gen: torch.Generator, memory_format: torch.memory_format = torch.contiguous_format,
-    rank: int = 0, world: int = 1,
-):
-    """``(step, idx, x)`` for one epoch: a fresh shuffle, then each batch of ``batch`` indices
-    (the last partial batch kept, as in the authors' loader; under DDP this rank's share),
-    factor-cropped and augmented on the device. Shared by the engine, joint runs and the bench,
-    so that they all see the same batches for the same seed."""
-    n = data.images.shape[0]
-    order = torch.randperm(n, generator=order_gen, device=data.images.device)
-    for step in range(-(-n // batch)):
-        idx = order[step * batch : (step + 1) * batch][rank::world]
-        x = data.images[idx]
-        if config.factor > 1:
-            x = factor_crop(x, config.factor, aug_gen)
-        yield step, idx, augment(x, aug_gen).contiguous(memory_format=memory_format)
-
-
-def engine_batches(
-    data: TrainTensors, config: EvalConfig, seed: int, device: torch.device | str = "cpu",
-    memory_format: torch.memory_format = torch.contiguous_format,
-):
-    """``(epoch, step, idx, x)`` for the whole run, exactly as :func:`train_student` draws them for
-    ``seed`` in one process (``data`` on ``device``): what lets a joint run see a separate run's batches."""
-    device = torch.device(device)
-    batch = config.batch_size or batch_size_rule(data.images.shape[0])
-    augment = get_augmentation(config.augment)
-    order_gen, aug_gen = batch_generators(seed, device)
-    for epoch in range(config.epochs):
-        for step, idx, x in epoch_batches(data, config, batch, augment, order_gen, aug_gen, memory_format):
-            yield epoch, step, idx, x
-
-
 def train_student(
     data: TrainTensors,
     test: TestTensors,
@@ -273,7 +134,7 @@ def train_student(
     batch and DDP averages the gradients, so N processes train one student together.
 
     ``compile``: ``auto`` (default, or ``$GIFT_COMPILE``), ``on`` or ``off``; see
-    :mod:`gift.compilation` for when ``auto`` compiles the student and the teacher."""
+    :mod:`gift.train.compilation` for when ``auto`` compiles the student and the teacher."""
     device = torch.device(device)
     rank, world = distributed_context()
     precision = resolve_precision(config.precision, device)
@@ -289,9 +150,9 @@ def train_student(
     fmt = memory_format_for(student)
     student = student.to(memory_format=fmt)
     if teacher is not None and source == "teacher":
-        check_teacher(teacher, data)
+        check_teacher(teacher, num_classes=data.num_classes, against="the distilled set", probe=data.images)
         teacher = inference_copy(teacher.to(device))  # frozen: BatchNorm folded, the caller's module untouched
-    steps_per_epoch = -(-n // batch)  # the last partial batch is kept, as in the authors' loader
+    steps_per_epoch = batches_per_epoch(n, batch)
     use_compile = resolve_compile(compile, device, steps=config.epochs * steps_per_epoch, world=world)
     if source != "teacher":
         teacher = None  # soft labels come from the set (or none are used): the teacher stays idle
@@ -301,7 +162,7 @@ def train_student(
 
     loss_fn = loss_for(config, source)
     optimizer = build_optimizer(config, student.parameters(), data.learned_lr)
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(config.epochs), gamma=0.2)
+    scheduler = build_scheduler(optimizer, config.epochs)
     augment = get_augmentation(config.augment)
 
     order_gen, aug_gen = batch_generators(seed, device, rank)
@@ -313,7 +174,7 @@ def train_student(
     bar = progress(range(config.epochs), desc=f"seed {seed}", enabled=show_progress and rank == 0, leave=False)
     for epoch in bar:
         loss_fn.set_epoch(epoch + 1, config.epochs)  # 1-based, as MDistiller counts
-        for step, idx, x in epoch_batches(data, config, batch, augment, order_gen, aug_gen, fmt, rank, world):
+        for step, idx, x in epoch_batches(data, batch, augment, order_gen, aug_gen, fmt, rank, world, config.factor):
             with autocast(precision, device):
                 if source == "teacher":
                     with torch.no_grad():
@@ -337,22 +198,30 @@ def train_student(
             results.append({"epoch": done, "accuracy": acc})
             bar.set_postfix(acc=f"{acc:.2f}")
     wall = time.perf_counter() - start
-    accs = [c["accuracy"] for c in results]
-    return StudentRun(
-        seed=seed, checkpoints=results, best=max(accs), final=accs[-1], wall_time_s=wall,
+    return StudentRun.from_checkpoints(
+        seed, results, wall_time_s=wall,
         epoch_loss=[round(v, 6) for v in losses.mean(1).tolist()],
         steps=config.epochs * steps_per_epoch, precision=precision, compiled=use_compile,
     )
 
 
-def _raise_if_diverged(losses: torch.Tensor, loss_name: str) -> None:
+def first_nonfinite(losses: torch.Tensor) -> tuple[int, int, float] | None:
+    """``(epoch, step, value)`` (1-based) of the first NaN/Inf in ``[epochs, steps]`` losses; None if none."""
     finite = torch.isfinite(losses)
     if bool(finite.all()):
-        return
+        return None
     first = int((~finite).flatten().nonzero()[0])
     epoch, step = divmod(first, losses.shape[1])
+    return epoch + 1, step + 1, losses.flatten()[first].item()
+
+
+def _raise_if_diverged(losses: torch.Tensor, loss_name: str) -> None:
+    hit = first_nonfinite(losses)
+    if hit is None:
+        return
+    epoch, step, value = hit
     raise TrainingDiverged(
-        f"the {loss_name!r} loss became {losses.flatten()[first].item()} at epoch {epoch + 1}, "
-        f"step {step + 1}; training stopped instead of reporting chance accuracy. Lower the "
+        f"the {loss_name!r} loss became {value} at epoch {epoch}, "
+        f"step {step}; training stopped instead of reporting chance accuracy. Lower the "
         f"learning rate, check the labels/teacher for NaN, or try precision='fp32'"
     )

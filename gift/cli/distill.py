@@ -7,8 +7,9 @@ import os
 import time
 from pathlib import Path
 
-from ..cli import command
-from . import DISTILLERS, get_distiller, list_distillers
+from ..distill import DISTILLERS, get_distiller, list_distillers
+
+HELP = "distil a dataset with an in-house method (random, rded, sre2l) and save it as an image folder"
 
 
 def _method_options() -> dict[str, tuple[type, list[str]]]:
@@ -50,7 +51,7 @@ def add_distill_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_distill(args: argparse.Namespace) -> int:
     from ..data import load_dataset, save_distilled
-    from . import distill
+    from ..distill import distill
 
     d = get_distiller(args.method)
     given = {name: getattr(args, name) for name in _method_options() if getattr(args, name) is not None}
@@ -85,8 +86,3 @@ def run_distill(args: argparse.Namespace) -> int:
     print(f"distill {args.method}: {train.name} ipc {args.ipc} seed {args.seed}, {len(result.labels)} images "
           f"in {wall:.1f} s -> {output}")
     return 0
-
-
-command("distill", "distil a dataset with an in-house method (random, rded, sre2l) and save it as an image folder")(
-    add_distill_arguments
-).runner(run_distill)

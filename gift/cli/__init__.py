@@ -8,27 +8,15 @@ import json
 import os
 import sys
 import warnings
-from typing import Callable
-
-from .registry import Registry
-
-COMMANDS: Registry[tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = Registry(
-    "command"
-)
+from typing import Callable, NamedTuple
 
 
-def command(name: str, help: str):
-    """Register ``add_arguments`` (decorated) together with its ``run`` via ``.runner``."""
+class Command(NamedTuple):
+    """A subcommand: its arguments, what it runs (returning the exit status) and its one-line help."""
 
-    def wrap(add_arguments):
-        def set_runner(run):
-            COMMANDS.register(name)((add_arguments, run, help))
-            return run
-
-        add_arguments.runner = set_runner
-        return add_arguments
-
-    return wrap
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    help: str
 
 
 def parse_kv(items: list[str] | None) -> dict:
@@ -49,7 +37,11 @@ def parse_kv(items: list[str] | None) -> dict:
 
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
-    from .protocol import LABEL_SOURCES, list_optimizers
+    from ..protocol import LABEL_SOURCES, EvalConfig, list_optimizers
+    from ..train.compilation import AUTO_MIN_STEPS, COMPILE_MODES
+    from ..train.precision import PRECISIONS
+
+    d = EvalConfig()  # every default below is the config's
 
     g = p.add_argument_group("data")
     g.add_argument("distilled", help="distilled set: an image folder, data.pt, a DATM folder (images.pt, labels.pt, lr.pt), a res_*.pt, or a folder written by `gift distill`")
@@ -60,30 +52,30 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--download", action="store_true", default=None, help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet; default: on Google Colab only, or $GIFT_DOWNLOAD=1/0)")
     g = p.add_argument_group("labels")
     g.add_argument("--teacher", help="teacher checkpoint from `gift teacher train`; relabels every augmented batch online")
-    g.add_argument("--label-source", default="auto", choices=LABEL_SOURCES,
-                   help="teacher: online relabelling; stored: the set's soft labels (DATM); hard: class labels only; auto: teacher if given, else stored, else hard (default)")
-    g.add_argument("--loss", default="gift", help="label loss by name (see `gift list losses`; default gift)")
+    g.add_argument("--label-source", default=d.label_source, choices=LABEL_SOURCES,
+                   help=f"teacher: online relabelling; stored: the set's soft labels (DATM); hard: class labels only; auto: teacher if given, else stored, else hard (default {d.label_source})")
+    g.add_argument("--loss", default=d.loss, help=f"label loss by name (see `gift list losses`; default {d.loss})")
     g.add_argument("--loss-arg", action="append", metavar="KEY=VALUE", help="loss hyperparameter, e.g. --loss-arg T=4 (repeatable)")
     g = p.add_argument_group("student and optimisation")
-    g.add_argument("--model", default="convnet3", help="student network (see `gift list models`; default convnet3)")
+    g.add_argument("--model", default=d.model, help=f"student network (see `gift list models`; default {d.model})")
     g.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="model option, e.g. --model-arg norm=instance (repeatable)")
-    g.add_argument("--optimizer", default="adamw", choices=list_optimizers(),
-                   help="adamw (default: lr 1e-3, wd 1e-4, the authors' code), adam (same numbers, coupled L2 decay), sgd (lr 0.01, momentum 0.9, wd 5e-4)")
+    g.add_argument("--optimizer", default=d.optimizer, choices=list_optimizers(),
+                   help=f"default {d.optimizer}; adamw (lr 1e-3, wd 1e-4, the authors' code), adam (same numbers, coupled L2 decay), sgd (lr 0.01, momentum 0.9, wd 5e-4)")
     g.add_argument("--lr", type=float, help="learning rate (default: the optimizer's; under adamw 1e-4 for swin_v2_t, as the authors' code)")
     g.add_argument("--weight-decay", type=float, help="weight decay (default: the optimizer's)")
     g.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
     g.add_argument("--use-learned-lr", action="store_true", help="train with the set's learned lr (DATM lr.pt)")
-    g.add_argument("--epochs", type=int, default=1000, help="training epochs (default 1000; the authors use 300 on ImageNet-1K)")
+    g.add_argument("--epochs", type=int, default=d.epochs, help=f"training epochs (default {d.epochs}; the authors use 300 on ImageNet-1K)")
     g.add_argument("--batch-size", type=int, help="batch size (default: the authors' rule from the set size: <=10→10, <=500→50, <=20000→100, else 200)")
-    g.add_argument("--num-checkpoints", type=int, default=4, help="test accuracy every E/N epochs (default 4)")
-    g.add_argument("--augment", default="dsa", help="dsa (authors' DSA, default), dsa_single (MTT/DATM one-op DSA) or none")
-    g.add_argument("--factor", type=int, default=1, help="RandomFactorResizedCrop factor (default 1 = off)")
-    g.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="one student per seed (default 0 1 2)")
+    g.add_argument("--num-checkpoints", type=int, default=d.num_checkpoints, help=f"test accuracy every E/N epochs (default {d.num_checkpoints})")
+    g.add_argument("--augment", default=d.augment, help=f"dsa (authors' DSA), dsa_single (MTT/DATM one-op DSA) or none (default {d.augment})")
+    g.add_argument("--factor", type=int, default=d.factor, help=f"RandomFactorResizedCrop factor (default {d.factor}; 1 = off)")
+    g.add_argument("--seeds", type=int, nargs="+", default=list(d.seeds), help=f"one student per seed (default {' '.join(map(str, d.seeds))})")
     g = p.add_argument_group("execution")
-    g.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 autocast where the hardware is fast at it (default); fp32: the plain path")
-    g.add_argument("--compile", choices=["auto", "on", "off"], default=None,
-                   help="torch.compile the student and teacher: auto (default, or $GIFT_COMPILE) compiles CPU runs "
-                        "of 500+ steps; the first compile takes ~40 s, cached on disk afterwards")
+    g.add_argument("--precision", default=d.precision, choices=PRECISIONS, help=f"auto: bf16 autocast where the hardware is fast at it; fp32: the plain path (default {d.precision})")
+    g.add_argument("--compile", choices=COMPILE_MODES, default=None,
+                   help=f"torch.compile the student and teacher: auto (default, or $GIFT_COMPILE) compiles CPU runs "
+                        f"of {AUTO_MIN_STEPS}+ steps; the first compile takes ~40 s, cached on disk afterwards")
     g.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1 ...")
     g.add_argument("--store", help="results store folder: reuse stored seeds, save new ones")
     g.add_argument("--output", help="write the full record as JSON here")
@@ -94,12 +86,12 @@ def run_eval(args: argparse.Namespace) -> int:
     import torch
     import torch.distributed as dist
 
-    from .data import load_dataset, load_distilled
-    from .evaluation import check_image_shape, check_same_dataset, evaluate
-    from .results import ResultsStore
-    from .teachers import load_teacher
+    from ..data import load_dataset, load_distilled
+    from ..evaluation import check_image_shape, check_same_dataset, evaluate
+    from ..results import ResultsStore
+    from ..teachers import load_teacher
 
-    from .utils import OutputError, check_writable_dir, check_writable_file, resolve_device
+    from ..utils import OutputError, check_writable_dir, check_writable_file, resolve_device
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     device = args.device
@@ -134,7 +126,7 @@ def run_eval(args: argparse.Namespace) -> int:
         teacher = load_teacher(args.teacher, dataset=test.name, num_classes=test.num_classes)
     zca = None
     if distilled.space == "zca":
-        from .data import fit_zca
+        from ..data import fit_zca
 
         train = load_dataset(dataset, "train", root=args.data_root, download=args.download)
         zca = fit_zca(train, eps=distilled.meta.get("zca_eps", 0.1))
@@ -160,7 +152,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_config(args: argparse.Namespace):
-    from .protocol import EvalConfig
+    from ..protocol import EvalConfig
 
     return EvalConfig(
         model=args.model, model_kwargs=parse_kv(args.model_arg), loss=args.loss,
@@ -172,26 +164,28 @@ def _eval_config(args: argparse.Namespace):
     )
 
 
-command("eval", "train students on a distilled set under the paper's protocol and report test accuracy")(
-    add_eval_arguments
-).runner(run_eval)
+EVAL_HELP = "train students on a distilled set under the paper's protocol and report test accuracy"
 
 
 # --------------------------------------------------------------------------------------- teacher
 
 
 def add_teacher_arguments(p: argparse.ArgumentParser) -> None:
+    from ..teachers import TeacherConfig
+    from ..train.precision import PRECISIONS
+
+    d = TeacherConfig()  # every default below is the recipe's
     sub = p.add_subparsers(dest="teacher_command", required=True, metavar="{train,info}")
     t = sub.add_parser("train", help="train a teacher (observer) model from scratch on the real training set",
-                       description="Recipe: SGD (Nesterov, momentum 0.9, wd 5e-4 on weights), 1 warm-up epoch then cosine decay, random crop + flip, cross-entropy. The state is saved to OUTPUT.partial after every epoch; rerunning the same command resumes from it.")
-    t.add_argument("--dataset", default="cifar10", help="dataset name (default cifar10)")
-    t.add_argument("--model", default="convnet3", help="architecture (default convnet3)")
+                       description=f"Recipe: SGD (Nesterov, momentum {d.momentum}, wd {d.weight_decay} on weights), {d.warmup_epochs} warm-up epoch(s) then cosine decay, random crop + flip ({d.pad}-pixel padding), cross-entropy. The state is saved to OUTPUT.partial after every epoch; rerunning the same command resumes from it.")
+    t.add_argument("--dataset", default=d.dataset, help=f"dataset name (default {d.dataset})")
+    t.add_argument("--model", default=d.model, help=f"architecture (default {d.model})")
     t.add_argument("--model-arg", action="append", metavar="KEY=VALUE", help="model option, e.g. --model-arg norm=instance")
-    t.add_argument("--epochs", type=int, default=30, help="training epochs (default 30)")
-    t.add_argument("--batch-size", type=int, default=256, help="batch size (default 256)")
-    t.add_argument("--lr", type=float, default=0.05, help="peak learning rate (default 0.05)")
-    t.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    t.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 autocast where the hardware is fast at it (default); fp32: the plain path")
+    t.add_argument("--epochs", type=int, default=d.epochs, help=f"training epochs (default {d.epochs})")
+    t.add_argument("--batch-size", type=int, default=d.batch_size, help=f"batch size (default {d.batch_size})")
+    t.add_argument("--lr", type=float, default=d.lr, help=f"peak learning rate (default {d.lr})")
+    t.add_argument("--seed", type=int, default=d.seed, help=f"seed (default {d.seed})")
+    t.add_argument("--precision", default=d.precision, choices=PRECISIONS, help=f"auto: bf16 autocast where the hardware is fast at it; fp32: the plain path (default {d.precision})")
     t.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1 ...")
     t.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
     t.add_argument("--download", action="store_true", default=None, help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet; default: on Google Colab only, or $GIFT_DOWNLOAD=1/0)")
@@ -202,15 +196,16 @@ def add_teacher_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_teacher(args: argparse.Namespace) -> int:
-    from .teachers import TeacherConfig, save_teacher, teacher_meta, train_teacher
+    from ..teachers import TeacherConfig, save_teacher, teacher_meta
+    from ..train.teacher import train_teacher
 
     if args.teacher_command == "info":
         meta = teacher_meta(args.path)
         meta.pop("classes", None)
         print(json.dumps(meta, indent=2))
         return 0
-    from .data import load_dataset
-    from .utils import check_writable_file, resolve_device
+    from ..data import load_dataset
+    from ..utils import check_writable_file, resolve_device
 
     config = TeacherConfig(
         dataset=args.dataset, model=args.model, model_kwargs=parse_kv(args.model_arg), epochs=args.epochs,
@@ -231,7 +226,7 @@ def run_teacher(args: argparse.Namespace) -> int:
     return 0
 
 
-command("teacher", "train or inspect teacher (observer) models")(add_teacher_arguments).runner(run_teacher)
+TEACHER_HELP = "train or inspect teacher (observer) models"
 
 
 # --------------------------------------------------------------------------------------- results
@@ -243,7 +238,7 @@ def add_results_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_results(args: argparse.Namespace) -> int:
-    from .results import ResultsStore
+    from ..results import ResultsStore
 
     store = ResultsStore(args.store)
     count = 0
@@ -272,7 +267,7 @@ def run_results(args: argparse.Namespace) -> int:
     return 0
 
 
-command("results", "list the runs stored in the results store")(add_results_arguments).runner(run_results)
+RESULTS_HELP = "list the runs stored in the results store"
 
 
 # ------------------------------------------------------------------------------------------ list
@@ -299,30 +294,42 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-command("list", "list registered losses, models, optimizers, datasets, augmentations or distillers")(
-    add_list_arguments
-).runner(run_list)
+LIST_HELP = "list registered losses, models, optimizers, datasets, augmentations or distillers"
 
 
 # ------------------------------------------------------------------------------------------ main
 
 
+def commands() -> dict[str, Command]:
+    """Every subcommand, by name. The subcommands defined next to their code (distill, bench) are
+    imported here: nothing registers itself on import."""
+    from ..perf import bench
+    from . import distill
+
+    return {
+        "bench": Command(bench.add_bench_arguments, bench.run_bench_command, bench.HELP),
+        "distill": Command(distill.add_distill_arguments, distill.run_distill, distill.HELP),
+        "eval": Command(add_eval_arguments, run_eval, EVAL_HELP),
+        "list": Command(add_list_arguments, run_list, LIST_HELP),
+        "results": Command(add_results_arguments, run_results, RESULTS_HELP),
+        "teacher": Command(add_teacher_arguments, run_teacher, TEACHER_HELP),
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from ..version import __version__
 
     parser = argparse.ArgumentParser(prog="gift", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"gift {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS.names():
-        add_arguments, _, help_text = COMMANDS.get(name)
-        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    for name, cmd in commands().items():
+        cmd.add_arguments(sub.add_parser(name, help=cmd.help, description=cmd.help))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    _register_optional_commands()
     args = build_parser().parse_args(argv)
-    _, run, _ = COMMANDS.get(args.command)
+    run = commands()[args.command].run
     previous = warnings.formatwarning
     # warnings (a skipped link loop, an empty class folder) read as one line, like errors
     warnings.formatwarning = lambda message, category, *a, **k: f"gift {args.command}: warning: {message}\n"
@@ -338,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
 def expected_failures() -> tuple[type[BaseException], ...]:
     """What bad input, bad files, an unavailable device, an unwritable output or a diverging run
     raise: reported as one line with exit status 2, never a traceback."""
-    from .engine import TrainingDiverged
+    from ..train.engine import TrainingDiverged
 
     return (ValueError, FileNotFoundError, TrainingDiverged, PermissionError,
             IsADirectoryError, NotADirectoryError)
@@ -347,15 +354,3 @@ def expected_failures() -> tuple[type[BaseException], ...]:
 def _one_line(err: BaseException) -> str:
     lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
     return " ".join(lines) if lines else type(err).__name__
-
-
-def _register_optional_commands() -> None:
-    """Subcommands defined next to their modules (distill, bench) register on import."""
-    import importlib
-
-    for module in ("gift.distill.cli", "gift.bench"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise

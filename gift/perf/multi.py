@@ -33,7 +33,7 @@ grouped input, so every member reproduces its separate run (to floating-point ro
 
 Members are initialised exactly as the engine initialises one student (``torch.manual_seed(seed)``
 then ``get_model``), so their results can be compared with separate runs of
-:func:`gift.engine.train_student`.
+:func:`gift.train.engine.train_student`.
 """
 from __future__ import annotations
 
@@ -45,17 +45,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .compilation import compile_for_training, resolve_compile
-from .engine import (
-    StudentRun, TestTensors, TrainingDiverged, TrainTensors, check_teacher, distributed_context,
-    engine_batches, inference_copy, loss_for, memory_format_for, resolve_label_source, test_accuracy,
+from ..models import ConvNet, get_model
+from ..protocol import EvalConfig, batch_size_rule, build_optimizer, build_scheduler, checkpoint_epochs
+from ..teachers import check_teacher
+from ..train.batches import batches_per_epoch, engine_batches
+from ..train.compilation import compile_for_training, resolve_compile
+from ..train.engine import (
+    StudentRun, TrainingDiverged, distributed_context, first_nonfinite, inference_copy, memory_format_for,
+    test_accuracy,
 )
-from .models import ConvNet, get_model
-from .precision import autocast, resolve_precision
-from .protocol import EvalConfig, batch_size_rule, build_optimizer, checkpoint_epochs, lr_milestones
-from .utils import progress
+from ..train.labels import loss_for, resolve_label_source
+from ..train.precision import autocast, resolve_precision
+from ..train.tensors import TestTensors, TrainTensors
+from ..utils import progress
 
-__all__ = ["StackedConvNet", "train_students_together", "check_stackable", "engine_batches"]
+__all__ = ["StackedConvNet", "train_students_together", "check_stackable"]
 
 # Fields that every member of a joint run must share (they fix the network, the batches and the
 # schedule); loss, loss_kwargs, lr, weight_decay, momentum and use_learned_lr may differ.
@@ -119,7 +123,7 @@ class StackedConvNet(nn.Module):
             if not isinstance(m, ConvNet):
                 raise ValueError(
                     f"only ConvNets can be stacked (grouped convolutions), got {type(m).__name__}; "
-                    "train other architectures one by one with gift.engine.train_student"
+                    "train other architectures one by one with gift.train.engine.train_student"
                 )
         first = members[0]
         self.blocks = _parse_blocks(first)
@@ -319,7 +323,7 @@ def check_stackable(configs: Sequence[EvalConfig], seeds: Sequence[int], num_ima
     if not first.model.startswith("convnet"):
         raise ValueError(
             f"many-models mode stacks ConvNets with grouped convolutions; model {first.model!r} is "
-            "not a ConvNet, train it with gift.engine.train_student"
+            "not a ConvNet, train it with gift.train.engine.train_student"
         )
 
 
@@ -382,7 +386,7 @@ def train_students_together(
     compile: str | None = None,
 ) -> list[StudentRun]:
     """Train member k = (``configs[k]``, ``seeds[k]``) for every k in one joint run; returns one
-    :class:`~gift.engine.StudentRun` per member, in order.
+    :class:`~gift.train.engine.StudentRun` per member, in order.
 
     ``share_batches=True``: all members see the engine's batch sequence for ``batch_seed``
     (default ``seeds[0]``), with one teacher forward per step. ``share_batches=False``: member k
@@ -391,7 +395,7 @@ def train_students_together(
     precision and label source; ``config.seeds`` is ignored (``seeds`` says it). Each run's
     ``wall_time_s`` is its share of the joint wall time (total / K), so summing the runs gives the
     wall time of the joint run, as for separate runs. Single process only (no torchrun).
-    ``compile`` as in :func:`gift.engine.train_student`: the stacked student and the teacher."""
+    ``compile`` as in :func:`gift.train.engine.train_student`: the stacked student and the teacher."""
     device = torch.device(device)
     configs, seeds = list(configs), [int(s) for s in seeds]
     check_stackable(configs, seeds, data.images.shape[0])
@@ -412,16 +416,16 @@ def train_students_together(
     fmt = memory_format_for(members[0])
     model = StackedConvNet(members)
     if teacher is not None and source == "teacher":
-        check_teacher(teacher, data)
+        check_teacher(teacher, num_classes=data.num_classes, against="the distilled set", probe=data.images)
         teacher = inference_copy(teacher.to(device))  # as the single-model engine: BatchNorm folded
 
     loss_fns = [loss_for(c, source) for c in configs]
     optimizer = _joint_optimizer(configs, members, data.learned_lr)
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(config.epochs), gamma=0.2)
+    scheduler = build_scheduler(optimizer, config.epochs)
 
     n = data.images.shape[0]
     batch = config.batch_size or batch_size_rule(n)
-    steps_per_epoch = -(-n // batch)
+    steps_per_epoch = batches_per_epoch(n, batch)
     use_compile = resolve_compile(compile, device, steps=config.epochs * steps_per_epoch)
     train_model, teacher = compile_for_training(model, teacher if source == "teacher" else None, use_compile)
     if share_batches:
@@ -484,9 +488,8 @@ def train_students_together(
     epoch_loss = losses.mean(2).tolist()
     runs = []
     for j in range(k):
-        accs = [c["accuracy"] for c in results[j]]
-        runs.append(StudentRun(
-            seed=seeds[j], checkpoints=results[j], best=max(accs), final=accs[-1], wall_time_s=wall / k,
+        runs.append(StudentRun.from_checkpoints(
+            seeds[j], results[j], wall_time_s=wall / k,
             epoch_loss=[round(v, 6) for v in epoch_loss[j]], steps=config.epochs * steps_per_epoch,
             precision=precision, compiled=use_compile,
         ))
@@ -494,15 +497,12 @@ def train_students_together(
 
 
 def _raise_if_any_diverged(losses: Tensor, configs, seeds) -> None:
-    finite = torch.isfinite(losses)
-    if bool(finite.all()):
+    if bool(torch.isfinite(losses).all()):
         return
-    member = int((~finite).flatten(1).any(1).nonzero()[0])
-    per = losses[member]
-    first = int((~torch.isfinite(per)).flatten().nonzero()[0])
-    epoch, step = divmod(first, per.shape[1])
+    member = int((~torch.isfinite(losses)).flatten(1).any(1).nonzero()[0])
+    epoch, step, value = first_nonfinite(losses[member])
     raise TrainingDiverged(
         f"member {member} (loss {configs[member].loss!r}, seed {seeds[member]}) became "
-        f"{per.flatten()[first].item()} at epoch {epoch + 1}, step {step + 1}; the joint run stopped "
+        f"{value} at epoch {epoch}, step {step}; the joint run stopped "
         f"instead of reporting chance accuracy. Lower its learning rate, or train it separately"
     )

@@ -7,14 +7,14 @@ every augmented batch, the label loss, an AdamW step. Data are synthetic CIFAR-1
 
 Variants, run by their public functions (so setup is excluded and per-epoch work is included):
 
-* ``reference`` — :func:`gift.reference.train_student_reference` (fp32, DataLoader, per-sample
+* ``reference`` — :func:`gift.perf.reference.train_student_reference` (fp32, DataLoader, per-sample
   normalisation, per-batch DSA, separate fp32 teacher and student);
-* ``engine`` — :func:`gift.engine.train_student` with the GIFT loss, compiled or not as a real
+* ``engine`` — :func:`gift.train.engine.train_student` with the GIFT loss, compiled or not as a real
   1000-epoch evaluation would be (``compile="auto"`` decides from that run's step count; see
-  :mod:`gift.compilation`), so the ratio is the one a user gets;
+  :mod:`gift.train.compilation`), so the ratio is the one a user gets;
 * ``engine_kl`` — the same with the KL loss (GIFT's "near-zero cost" claim);
 * ``engine_eager`` — the engine without ``torch.compile`` (only when the engine compiles);
-* ``multi`` — :func:`gift.multi.train_students_together` with K members (a gamma sweep of GIFT,
+* ``multi`` — :func:`gift.perf.multi.train_students_together` with K members (a gamma sweep of GIFT,
   shared batches): aggregate images per second = K * images / wall time.
 
 Repetitions of the variants alternate (the order rotates every repeat) and medians are reported,
@@ -31,18 +31,18 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .cli import command
-from .compilation import compile_mode, resolve_compile
-from .engine import (
-    StudentRun, TestTensors, TrainTensors, default_test_batch, inference_copy, memory_format_for, test_accuracy,
-    batch_generators, epoch_batches, train_student,
-)
-from .losses import get_loss
-from .models import get_model
-from .precision import resolve_precision
-from .protocol import EvalConfig, batch_size_rule
-from .reference import CIFAR_MEAN, CIFAR_STD, train_student_reference
-from .utils import resolve_device
+from ..data.datasets import CIFAR_MEAN, CIFAR_STD
+from ..data.preprocess import normalize
+from ..models import get_model
+from ..protocol import EvalConfig
+from ..train.batches import batches_per_epoch
+from ..train.compilation import compile_mode, resolve_compile
+from ..train.cost import loss_cost
+from ..train.engine import memory_format_for, test_accuracy, train_student
+from ..train.precision import resolve_precision
+from ..train.tensors import TestTensors, TrainTensors
+from ..utils import resolve_device
+from .reference import train_student_reference
 
 VARIANTS = ("reference", "engine", "engine_kl", "multi")
 
@@ -59,7 +59,6 @@ class BenchSettings:
     models: int = 4  # members of the many-models variant; 0 or 1 skips it
     device: str = "auto"
     full: bool = False
-    proposals: bool = False  # also time the prototype of the proposed engine changes
     compile: str = "auto"  # the engine's torch.compile mode, resolved for a full evaluation
     # the workload (tests shrink it; the CLI keeps the paper's)
     width: int = 128
@@ -93,16 +92,14 @@ def synthetic_workload(s: BenchSettings, device: torch.device):
     g = torch.Generator().manual_seed(s.seed)
     labels = torch.arange(s.num_images) % s.num_classes
     pixels = torch.rand(s.num_images, 3, s.image_size, s.image_size, generator=g)
-    mean = torch.tensor(CIFAR_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR_STD).view(1, 3, 1, 1)
     tiny_test = torch.rand(s.batch_size, 3, s.image_size, s.image_size, generator=g)
     tiny_labels = torch.arange(s.batch_size) % s.num_classes
     torch.manual_seed(s.seed + 1)
     teacher = get_model("convnet3", s.num_classes, s.image_size, width=s.width).to(device).eval()
     return {
         "pixel": (TrainTensors(pixels, labels, s.num_classes), TestTensors(tiny_test, tiny_labels)),
-        "model": (TrainTensors((pixels - mean) / std, labels, s.num_classes),
-                  TestTensors((tiny_test - mean) / std, tiny_labels)),
+        "model": (TrainTensors(normalize(pixels, CIFAR_MEAN, CIFAR_STD), labels, s.num_classes),
+                  TestTensors(normalize(tiny_test, CIFAR_MEAN, CIFAR_STD), tiny_labels)),
         "teacher": teacher,
     }
 
@@ -120,13 +117,13 @@ def _members(s: BenchSettings, epochs: int) -> list[EvalConfig]:
 
 def engine_compiles(s: BenchSettings, device: torch.device) -> bool:
     """Whether the engine compiles a full ``epochs_full``-epoch evaluation of this workload."""
-    steps = s.epochs_full * -(-s.num_images // s.batch_size)
+    steps = s.epochs_full * batches_per_epoch(s.num_images, s.batch_size)
     return resolve_compile(s.compile, device, steps=steps)
 
 
 def make_variants(s: BenchSettings, device: torch.device, work: dict, epochs: int) -> dict:
     """name -> () -> images per second (aggregate for ``multi``)."""
-    from .multi import train_students_together
+    from .multi import train_students_together  # noqa: PLC0415 (only when the variant is built)
 
     teacher = work["teacher"]
     px_data, px_test = work["pixel"]
@@ -151,93 +148,12 @@ def make_variants(s: BenchSettings, device: torch.device, work: dict, epochs: in
                                        compile="on" if compiles else "off")
         return s.models * images / sum(r.wall_time_s for r in runs)
 
-    def proposed(compile_student=False):
-        run = train_student_prototype(data, test, _config(s, epochs), s.seed, teacher=teacher, device=device,
-                                      compile_student=compile_student)
-        return images / run.wall_time_s
-
     variants = {"reference": reference, "engine": engine, "engine_kl": lambda: engine("kl")}
     if compiles:
         variants["engine_eager"] = lambda: engine(compile=False)
     if s.models > 1:
         variants["multi"] = multi
-    if s.proposals:
-        variants["proposed"] = proposed
-        variants["proposed_compiled"] = lambda: proposed(True)
     return variants
-
-
-def loss_cost(s: BenchSettings, device: torch.device, reps: int = 200) -> dict[str, float]:
-    """Milliseconds of loss forward + backward on [B, classes] logits, GIFT and KL alternated: the
-    only part of the step in which the two differ, timed alone because the step's noise hides it."""
-    g = torch.Generator().manual_seed(0)
-    s_logits = torch.randn(s.batch_size, s.num_classes, generator=g).to(device).requires_grad_()
-    t_logits = torch.randn(s.batch_size, s.num_classes, generator=g).to(device)
-    labels = (torch.arange(s.batch_size) % s.num_classes).to(device)
-    fns = {"gift": get_loss("gift"), "kl": get_loss("kl")}
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for fn in fns.values():
-        fn(s_logits, t_logits, labels)
-        fn.validate = False  # as in the engine after the first step
-    for _ in range(reps):
-        for name, fn in fns.items():
-            _sync(device)
-            start = time.perf_counter()
-            fn(s_logits, t_logits, labels).backward()
-            _sync(device)
-            times[name].append(time.perf_counter() - start)
-    return {k: 1e3 * statistics.median(v) for k, v in times.items()}
-
-
-@dataclass(frozen=True)
-class StepCost:
-    """GIFT's training step against KL's: the step-time ratio the claims page judges."""
-
-    step_ms: dict  # median full student step per loss (teacher forward, backward, AdamW), end to end
-    loss_ms: dict  # median loss forward + backward alone (``loss_cost``)
-
-    @property
-    def ratio(self) -> float:
-        """1 + (loss difference) / KL step: the two steps differ only in the loss call, and timing
-        the loss alone is not drowned by the step's noise on a shared machine."""
-        return 1 + (self.loss_ms["gift"] - self.loss_ms["kl"]) / self.step_ms["kl"]
-
-    @property
-    def end_to_end(self) -> float:
-        return self.step_ms["gift"] / self.step_ms["kl"]
-
-
-def step_cost(width: int = 128, num_classes: int = 10, steps: int = 20, seed: int = 0) -> StepCost:
-    """Time single ConvNet-3 student steps (batch 50) with GIFT and KL alternated, on one thread
-    (a [50, 10] loss split over two threads waits for whichever core is busy elsewhere), medians
-    after two warm-up rounds; then the loss alone (:func:`loss_cost`)."""
-    torch.manual_seed(seed)
-    student = get_model("convnet3", num_classes, 32, width=width)
-    teacher = get_model("convnet3", num_classes, 32, width=width).eval()
-    opt = torch.optim.AdamW(student.parameters(), lr=1e-3)
-    x, y = torch.randn(50, 3, 32, 32), torch.randint(0, num_classes, (50,))
-    fns = {name: get_loss(name) for name in ("kl", "gift")}
-    for fn in fns.values():
-        fn.validate = False  # as in the engine after its first step
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    try:
-        for rep in range(steps + 2):
-            for name, fn in fns.items():
-                start = time.perf_counter()
-                with torch.no_grad():
-                    t = teacher(x)
-                loss = fn(student(x), t, y)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                if rep >= 2:
-                    times[name].append(time.perf_counter() - start)
-        loss_ms = loss_cost(BenchSettings(num_classes=num_classes), torch.device("cpu"))
-    finally:
-        torch.set_num_threads(threads)
-    return StepCost({k: 1e3 * statistics.median(v) for k, v in times.items()}, loss_ms)
 
 
 def test_pass_rate(s: BenchSettings, device: torch.device, precision: str, images: int = 2000,
@@ -260,18 +176,13 @@ def test_pass_rate(s: BenchSettings, device: torch.device, precision: str, image
     return statistics.median(rates)
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def measure(s: BenchSettings, device: torch.device, out=print) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Warm every variant up, then ``repeats`` rounds of all variants in rotating order; returns the
     images per second of every round and the seconds each variant's warm-up took."""
     work = synthetic_workload(s, device)
-    steps_per_epoch = -(-s.num_images // s.batch_size)
-    epochs = max(1, -(-s.steps // steps_per_epoch))
-    warm = make_variants(s, device, work, max(1, -(-s.warmup_steps // steps_per_epoch)))
+    steps_per_epoch = batches_per_epoch(s.num_images, s.batch_size)
+    epochs = max(1, batches_per_epoch(s.steps, steps_per_epoch))
+    warm = make_variants(s, device, work, max(1, batches_per_epoch(s.warmup_steps, steps_per_epoch)))
     warmup_s = {}
     for name, fn in warm.items():
         start = time.perf_counter()
@@ -293,8 +204,8 @@ def measure(s: BenchSettings, device: torch.device, out=print) -> tuple[dict[str
 def run_bench(s: BenchSettings, out=print) -> dict:
     device = resolve_device(s.device)
     precision = resolve_precision(s.precision, device)
-    steps_per_epoch = -(-s.num_images // s.batch_size)
-    epochs = max(1, -(-s.steps // steps_per_epoch))
+    steps_per_epoch = batches_per_epoch(s.num_images, s.batch_size)
+    epochs = max(1, batches_per_epoch(s.steps, steps_per_epoch))
     out(f"gift bench: ConvNet-3 (BatchNorm, width {s.width}), {s.image_size}x{s.image_size}, batch "
         f"{s.batch_size}, {s.num_images} images, DSA, online teacher relabelling, AdamW")
     out(f"device: {device_description(device)}; torch {torch.__version__}; engine precision {precision}")
@@ -302,7 +213,7 @@ def run_bench(s: BenchSettings, out=print) -> dict:
         f"variants alternated; medians below")
     compiles = engine_compiles(s, device)
     out(f"engine compile: {'torch.compile (what a 1000-epoch evaluation uses here)' if compiles else 'off'} "
-        f"(mode {s.compile}; see gift.compilation)")
+        f"(mode {s.compile}; see gift.train.compilation)")
     rates, warmup_s = measure(s, device, out)
     med = {k: statistics.median(v) for k, v in rates.items()}
     ms_step = {k: 1e3 * s.batch_size / v for k, v in med.items()}
@@ -323,7 +234,7 @@ def run_bench(s: BenchSettings, out=print) -> dict:
         out(f"many models (K={s.models}, GIFT gamma sweep, shared batches{', compiled' if compiles else ''}) "
             f"{med['multi']:8.1f} img/s aggregate = {ratio:.2f}x the single-model engine")
         report["multi_ratio"] = ratio
-    loss_ms = loss_cost(s, device)
+    loss_ms = loss_cost(s.batch_size, s.num_classes, device)
     gift_over_kl = ms_step["engine"] / ms_step["engine_kl"]
     isolated = (ms_step["engine_kl"] + loss_ms["gift"] - loss_ms["kl"]) / ms_step["engine_kl"]
     # each repeat times GIFT and KL back to back: the spread of their ratios is the step's noise
@@ -346,18 +257,6 @@ def run_bench(s: BenchSettings, out=print) -> dict:
         f"(3 seeds: {3 * estimate / 60:.1f} min); the reference loop's {full_steps} steps alone: "
         f"{steps_ref / 60:.1f} min")
     report.update(test_img_per_s=test_rate, full_eval_estimate_s=estimate, reference_steps_estimate_s=steps_ref)
-    if s.proposals:
-        # the engine's default is already 100 on a CPU: measure again only where it is not
-        test_rate_100 = test_rate if default_test_batch(device) == 100 else test_pass_rate(
-            s, device, precision, batch_size=100)
-        for name in ("proposed", "proposed_compiled"):
-            est = full_steps * 1e3 * s.batch_size / med[name] / 1e3 + checkpoints * s.test_images / test_rate_100
-            out(f"PROTOTYPE {name:17s} (folded bf16 teacher, fused AdamW{', torch.compile' if 'comp' in name else ''}, "
-                f"test batch 100): {med[name]:.1f} img/s = {med[name] / med['engine']:.2f}x the engine, "
-                f"{med[name] / med['reference']:.2f}x the reference; 1000-epoch estimate {est / 60:.1f} min")
-            report[f"{name}_full_eval_estimate_s"] = est
-        out(f"test pass with batches of 100: {test_rate_100:.0f} img/s (engine default: {test_rate:.0f} img/s)")
-        report["test_img_per_s_batch100"] = test_rate_100
     if s.full:
         report["full_eval_s"] = run_full(s, device, out)
     speedup = med["engine"] / med["reference"]
@@ -383,82 +282,10 @@ def run_full(s: BenchSettings, device: torch.device, out=print) -> float:
     return wall
 
 
-# ---------------------------------------------------------------------- prototype of engine changes
-
-
-def fold_teacher(teacher: torch.nn.Module, precision: str) -> torch.nn.Module:
-    """The engine's folded frozen teacher (:func:`gift.engine.inference_copy`), with its weights
-    also stored in bf16 when the engine runs bf16 (no per-step weight casts): the part of the
-    proposal the engine has not adopted."""
-    fused = inference_copy(teacher)
-    return fused.to(torch.bfloat16) if precision == "bf16" else fused
-
-
-def train_student_prototype(
-    data: TrainTensors, test: TestTensors, config: EvalConfig, seed: int, *, teacher: torch.nn.Module,
-    device: torch.device | str = "cpu", fused_optimizer: bool = True, fold: bool = True,
-    compile_student: bool = False, test_batch_size: int | None = None,
-) -> StudentRun:
-    """PROTOTYPE, for measurement only (``gift bench --proposals``): the engine's single-process
-    loop with the changes proposed for ``gift/engine.py`` (see benchmarks/RESULTS.md): a folded
-    bf16 teacher, a fused AdamW/Adam step, an opt-in ``torch.compile`` of the student, and test
-    batches of 100 on CPU (batches of 500 spill the activations out of the CPU's cache)."""
-    from .augment import get_augmentation
-    from .precision import autocast
-    from .protocol import build_optimizer, checkpoint_epochs, lr_milestones
-
-    device = torch.device(device)
-    precision = resolve_precision(config.precision, device)
-    data, test = data.to(device), TestTensors(test.images.to(device), test.labels.to(device))
-    torch.manual_seed(seed)
-    student = get_model(config.model, data.num_classes, data.images.shape[-1], **config.model_kwargs).to(device)
-    fmt = memory_format_for(student)
-    student = student.to(memory_format=fmt)
-    teacher = teacher.to(device).eval().requires_grad_(False)
-    teacher = fold_teacher(teacher, precision) if fold else teacher.to(memory_format=memory_format_for(teacher))
-    loss_fn = get_loss(config.loss, **config.loss_kwargs)
-    optimizer = build_optimizer(config, student.parameters(), data.learned_lr)
-    if fused_optimizer and isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)):
-        hyper = {k: optimizer.param_groups[0][k] for k in ("lr", "betas", "eps", "weight_decay")}
-        optimizer = type(optimizer)(student.parameters(), fused=True, **hyper)
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(config.epochs), gamma=0.2)
-    augment = get_augmentation(config.augment)
-    train_model = torch.compile(student) if compile_student else student
-    teacher_dtype = next(teacher.parameters()).dtype
-    n = data.images.shape[0]
-    batch = config.batch_size or batch_size_rule(n)
-    steps_per_epoch = -(-n // batch)
-    order_gen, aug_gen = batch_generators(seed, device)
-    checkpoints = set(checkpoint_epochs(config.epochs, config.num_checkpoints))
-    losses = torch.zeros(config.epochs, steps_per_epoch, device=device)
-    test_batch = test_batch_size or default_test_batch(device)
-    results = []
-    start = time.perf_counter()
-    for epoch in range(config.epochs):
-        loss_fn.set_epoch(epoch + 1, config.epochs)
-        for step, idx, x in epoch_batches(data, config, batch, augment, order_gen, aug_gen, fmt):
-            with autocast(precision, device):
-                with torch.no_grad():
-                    target = teacher(x.to(teacher_dtype))
-                out = train_model(x)
-            loss = loss_fn(out.float(), target.float(), data.labels[idx])
-            loss_fn.validate = False
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses[epoch, step] = loss.detach()
-        scheduler.step()
-        if epoch + 1 in checkpoints:
-            acc = test_accuracy(student, test, precision=precision, memory_format=fmt, batch_size=test_batch)
-            results.append({"epoch": epoch + 1, "accuracy": acc})
-    wall = time.perf_counter() - start
-    accs = [c["accuracy"] for c in results]
-    return StudentRun(seed=seed, checkpoints=results, best=max(accs), final=accs[-1], wall_time_s=wall,
-                      epoch_loss=losses.mean(1).tolist(), steps=config.epochs * steps_per_epoch,
-                      precision=precision)
-
-
 # ------------------------------------------------------------------------------------------- CLI
+
+
+HELP = "measure the evaluation step: the engine against the authors' loop, in images per second"
 
 
 def add_bench_arguments(p: argparse.ArgumentParser) -> None:
@@ -480,10 +307,6 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compile", default=None, choices=["auto", "on", "off"],
                    help="the engine's torch.compile mode, decided for a full 1000-epoch evaluation as `gift eval` "
                         "would (default: $GIFT_COMPILE, else auto)")
-    p.add_argument("--proposals", action="store_true",
-                   help="also time a prototype of the proposed engine changes (folded bf16 teacher, fused "
-                        "AdamW, test batches of 100 on CPU, with and without torch.compile of the student; "
-                        "the first compile takes a minute)")
     p.add_argument("--full", action="store_true",
                    help=f"also run one real {d.epochs_full}-epoch IPC-10 evaluation (engine, {d.test_images} test "
                         "images) and print its wall time, instead of only the extrapolation (minutes)")
@@ -497,11 +320,6 @@ def run_bench_command(args: argparse.Namespace) -> int:
         raise ValueError(f"--models must be >= 0, got {args.models}")
     settings = BenchSettings(batch_size=args.batch_size, steps=args.steps, repeats=args.repeats,
                              precision=args.precision, models=args.models, device=args.device, full=args.full,
-                             proposals=args.proposals, compile=compile_mode(args.compile))
+                             compile=compile_mode(args.compile))
     run_bench(settings)
     return 0
-
-
-command("bench", "measure the evaluation step: the engine against the authors' loop, in images per second")(
-    add_bench_arguments
-).runner(run_bench_command)
