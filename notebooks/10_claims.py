@@ -94,7 +94,7 @@ claims = checklist.all()
 # than the KL step it replaces. The two steps differ only in the loss call, so the check adds the
 # difference of the loss timed alone to a full student step (ConvNet-3, batch 50, teacher forward,
 # backward, AdamW), both measured when this page is rendered with the two losses alternated
-# (`gift.bench.step_cost`; `benchmarks/RESULTS.md` has the careful version, `gift bench`).
+# (`gift.train.cost.step_cost`; `benchmarks/RESULTS.md` has the careful version, `gift bench`).
 
 # %%
 cost = step_cost(width=ex.profile.model_kwargs.get("width", 128), steps=4 if smoke else 20, seed=seed)
