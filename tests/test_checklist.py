@@ -89,3 +89,13 @@ def test_checklist_rows_tally_and_text():
     assert text.count("\n    ") == sum(len(c.comparisons) for c in built)
     empty = verdicts.Claim("nothing", "x", [verdicts.compare("a", None, None)])
     assert verdicts.effect_text(empty) == "—" and verdicts.verdict_of(empty.counts()) == NOT_TESTABLE
+
+
+def test_cross_architecture_reads_the_profiles_student_sets():
+    import dataclasses
+
+    ex = FakeExperiment()
+    ex.profile = dataclasses.replace(ex.profile, student_sets=("rded",))
+    claim = Checklist(ex).cross_architecture()
+    larger = [s for s in ex.profile.students.values() if s]
+    assert len(claim.comparisons) == len(larger) and all(c.label.startswith("rded -> ") for c in claim.comparisons)

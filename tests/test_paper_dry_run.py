@@ -1,5 +1,5 @@
-"""The ``paper`` profile's code paths, run at toy size on a CPU (no GPU, no download; about 5
-minutes on 2 busy cores).
+"""The ``paper`` profile's code paths, run at toy size on a CPU (no GPU, no download; about 4-5
+minutes on 2 idle cores).
 
 ``gift.dryrun`` swaps in a copy of the ``paper`` profile with the same name, dataset (CIFAR-100),
 model, methods, students, losses and precision rule, and only sizes shrunk (4 epochs, 1 seed, a
@@ -9,11 +9,11 @@ folder layout with 200 classes. What runs:
 
 * library path: CIFAR-100 train/test → teacher → random, RDED and SRe2L sets at IPC 1 (and RDED at
   IPC 10, which the chapters use) → evaluation of the ``paper`` students with GIFT (ConvNet-3 and
-  EfficientNet-B0; ResNet-18 (modified) and MobileNet-V2 with ``GIFT_DRY_RUN_FULL=1``) and of each
-  method's set with its own loss;
+  EfficientNet-B0; chapter 6 below trains every student of the profile) and of each method's set
+  with its own loss;
 * the same path on Tiny-ImageNet (64 px, 200 classes) for one student;
-* chapters executed with papermill (chapter 2 by default, every chapter with ``GIFT_DRY_RUN_FULL=1``), ``profile = "paper"`` and ``GIFT_DRY_RUN=paper`` in the
-  kernel's environment (chapter 6's three large students take most of the time);
+* every chapter executed with papermill, ``profile = "paper"`` and ``GIFT_DRY_RUN=paper`` in the
+  kernel's environment (chapter 6's three large students, trained on one set, take most of the time);
 * the real ``paper`` profile is unchanged afterwards, and nothing is written to ``results/``.
 """
 from __future__ import annotations
@@ -32,9 +32,8 @@ from gift.companion import Experiment, get_profile
 from datafixtures import write_cifar100, write_tiny_imagenet
 
 ROOT = Path(__file__).resolve().parents[1]
-# Students evaluated by default: ConvNet-3 and the paper-only EfficientNet-B0. ResNet-18 (modified)
-# and MobileNet-V2, which the companion profile also trains, take ~2.5 min more on 2 CPU cores:
-# GIFT_DRY_RUN_FULL=1 adds them.
+# Students of the library-path test: ConvNet-3 and the paper-only EfficientNet-B0 (chapter 6's dry
+# run trains every student of the profile, ResNet-18 (modified) and MobileNet-V2 included).
 STUDENTS = ("ConvNet-3", "EfficientNet-B0")
 
 
@@ -89,17 +88,6 @@ def test_paper_library_path_on_cifar100(paper_env):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("GIFT_DRY_RUN_FULL") != "1",
-                    reason="set GIFT_DRY_RUN_FULL=1 (about 2.5 more minutes on 2 cores)")
-def test_paper_students_shared_with_the_companion_profile(paper_env):
-    with dry_run("paper"):
-        ex = Experiment("paper", show_progress=False)
-        for student, overrides in ex.profile.students.items():
-            if student not in STUDENTS:
-                _ok(ex.evaluate("rded", 1, loss="gift", **overrides))
-
-
-@pytest.mark.slow
 def test_paper_path_on_tiny_imagenet_layout(paper_env):
     tiny = dataclasses.replace(dry_run_profile("paper"), dataset="tinyimagenet")
     ex = Experiment(tiny, show_progress=False)
@@ -112,16 +100,9 @@ CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9]*.py"))
 
 
 # Every chapter, in order (each reuses its predecessors' toy runs from the shared scratch store).
-# By default only chapter 2 runs here, to keep `make test` inside CI's budget; GIFT_DRY_RUN_FULL=1
-# runs all of them (308 s on an idle 2-core CPU, 201 s of it chapter 6's three large students).
-DEFAULT_CHAPTERS = ("02_method",)
-
-
+# About 4 minutes on an idle 2-core CPU, most of it chapter 6's three large students.
 @pytest.mark.slow
-@pytest.mark.parametrize("chapter", [
-    c if c in DEFAULT_CHAPTERS else pytest.param(c, marks=pytest.mark.skipif(
-        os.environ.get("GIFT_DRY_RUN_FULL") != "1", reason="set GIFT_DRY_RUN_FULL=1 to run every chapter"))
-    for c in CHAPTERS])
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_chapter_runs_with_the_paper_profile(paper_env, tmp_path, monkeypatch, chapter):
     spec = importlib.util.spec_from_file_location("execute_notebooks", ROOT / "tools" / "execute_notebooks.py")
     execute_notebooks = importlib.util.module_from_spec(spec)
@@ -144,7 +125,7 @@ def test_dry_run_only_shrinks_sizes_and_only_where_asked():
     dry = dry_run_profile("paper")
     changed = {f.name for f in dataclasses.fields(real) if getattr(real, f.name) != getattr(dry, f.name)}
     assert changed == {"epochs", "seeds", "ipcs", "teacher_epochs", "teacher_file", "persistent", "distill_options",
-                       "description", "deviations", "model_kwargs"} - ({"short_budget"} if real.short_budget else set())
+                       "description", "deviations", "model_kwargs", "student_sets"} - ({"short_budget"} if real.short_budget else set())
     assert dry.epochs == 4 and dry.seeds == (0,) and set(dry.ipcs) <= set(real.ipcs) and not dry.persistent
     with dry_run("paper"):
         assert get_profile("paper").epochs == 4

@@ -64,7 +64,7 @@ def jobs(profile: str | Profile = "companion") -> list[tuple]:
     J += [("random", 10, {"loss": L, **instance}) for L in (OWN_LOSS["random"], "kl", "gift")]
     for name, student in p.students.items():
         if student:  # the profile's own student is in the main table already
-            J += [(m, 10, {"loss": L, **student}) for m in ("rded", "sre2l") for L in dict.fromkeys((OWN_LOSS[m], "gift"))]
+            J += [(m, 10, {"loss": L, **student}) for m in p.student_sets for L in dict.fromkeys((OWN_LOSS[m], "gift"))]
     J += [("continual", "kl"), ("continual", "gift")]
     unique: list[tuple] = []
     for job in J:

@@ -194,7 +194,7 @@ class Checklist:
             for name, student in self.ex.profile.students.items():
                 if not student:
                     continue
-                for m in self.sets:
+                for m in (m for m in self.sets if m in self.ex.profile.student_sets):
                     comps.append(self.compare(f"{m} -> {name}: gift vs {OWN_LOSS[m]}", self.ev(m, loss="gift", **student),
                                          self.ev(m, loss=OWN_LOSS[m], **student)))
         short = any(self.ex.profile.short_budget.get(s.get("model")) for s in self.ex.profile.students.values() if s)

@@ -26,13 +26,12 @@ IPC = 10
 METHOD_NAME = {"random": "Random", "rded": "RDED", "sre2l": "SRe2L", "datm": "DATM"}
 PAPER_MODEL = {"ConvNet-3": "ConvNet", "ResNet-18 (modified)": "ResNet-18", "MobileNet-V2": "MobileNet-V2",
                "EfficientNet-B0": "EfficientNet-B0"}
-# what a profile changes in this chapter: the sets scored by other students and by other optimizers,
-# and the size of the gradient measurement
+# what a profile changes in this chapter: the sets scored by other optimizers and the size of the
+# gradient measurement (the sets scored by other students are the profile's ``student_sets``)
 SETTINGS = {
-    "smoke": {"xarch_methods": ("rded",), "opt_methods": ("rded",), "grad_batches": 3, "brief_steps": 10},
-    "companion": {"xarch_methods": ("rded", "sre2l"), "opt_methods": ("rded",), "grad_batches": 5, "brief_steps": 24},
-    "paper": {"xarch_methods": ("rded", "sre2l"), "opt_methods": ("rded", "sre2l"), "grad_batches": 8,
-              "brief_steps": 40},
+    "smoke": {"opt_methods": ("rded",), "grad_batches": 3, "brief_steps": 10},
+    "companion": {"opt_methods": ("rded",), "grad_batches": 5, "brief_steps": 24},
+    "paper": {"opt_methods": ("rded", "sre2l"), "grad_batches": 8, "brief_steps": 40},
 }
 # the cross-optimizer losses: display name -> (registered loss, options)
 CROSS_OPT_LOSSES = {"KL (T=20)": ("kl", {}), "GIFT": ("gift", {}), "KL (T=20) × T²": ("kl", {"t2_scale": True})}
@@ -43,16 +42,12 @@ _PAPER_OPT_COLUMNS = ((5, "CIFAR-100", "ConvNet"), (5, "Tiny-ImageNet", "ConvNet
 
 
 def chapter_settings(profile) -> dict:
-    """The chapter's settings for ``profile``. The paper profile's dry run (:mod:`gift.dryrun`, not
-    persistent) scores one set instead of two: every code path still runs (each large student, each
-    optimizer, each loss), at half the cost of its three large students on a CPU."""
+    """The chapter's settings for ``profile``: ``xarch_methods`` (the profile's ``student_sets``),
+    ``opt_methods``, ``grad_batches``, ``brief_steps``."""
     p = get_profile(profile)
     if p.name not in SETTINGS:
         raise ValueError(f"unknown profile {p.name!r}; valid profiles are: {', '.join(SETTINGS)}")
-    cfg = dict(SETTINGS[p.name])
-    if p.name == "paper" and not p.persistent:
-        cfg["xarch_methods"], cfg["opt_methods"] = cfg["xarch_methods"][:1], cfg["opt_methods"][:1]
-    return cfg
+    return {"xarch_methods": tuple(p.student_sets), **SETTINGS[p.name]}
 
 
 def _paper_cell(**filters) -> str:

@@ -51,6 +51,8 @@ class Profile:
     students: dict = field(default_factory=lambda: {
         "ConvNet-3": {}, "ResNet-18 (modified)": {"model": "resnet18_modified"},
         "MobileNet-V2": {"model": "mobilenet_v2"}})
+    # the sets the larger students learn from (cross-architecture: chapter 6, the claims page, the queue)
+    student_sets: tuple = ("rded", "sre2l")
     # students too slow for the profile's epochs on its hardware: model -> epochs they run with
     # (their verdicts are marked "short budget")
     short_budget: dict = field(default_factory=dict)
@@ -79,6 +81,7 @@ _register(Profile(
     threads=1,
     # ResNet-18 takes minutes per run on a CPU even on digits: a deeper ConvNet stands in for it
     students={"ConvNet-3": {}, "ConvNet-4 (stand-in)": {"model": "convnet4", "model_kwargs": {"width": 32}}},
+    student_sets=("rded",),
     deviations=("a toy dataset and a few epochs: checks that the code runs, not what the paper claims",),
 ))
 _register(Profile(
