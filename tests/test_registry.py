@@ -26,3 +26,16 @@ def test_aliases_cannot_shadow_or_dangle():
         reg.alias("c", "missing")
     with pytest.raises(ValueError, match="valid thing names are: a"):
         reg.get("zzz")
+
+
+def test_label_source_rules_for_a_run():
+    from gift.protocol import EvalConfig
+    from gift.train.labels import hard_if_no_teacher_needed, needs_teacher
+
+    assert hard_if_no_teacher_needed(EvalConfig(loss="ce")).label_source == "hard"
+    assert hard_if_no_teacher_needed(EvalConfig(loss="gift")).label_source == "auto"
+    assert hard_if_no_teacher_needed(EvalConfig(loss="ce", label_source="teacher")).label_source == "teacher"
+    assert needs_teacher(EvalConfig(loss="kl"), has_soft_labels=False)
+    assert not needs_teacher(EvalConfig(loss="kl"), has_soft_labels=True)  # DATM: its learned labels
+    assert needs_teacher(EvalConfig(loss="kl", label_source="teacher"), has_soft_labels=True)
+    assert not needs_teacher(EvalConfig(loss="ce", label_source="hard"), has_soft_labels=False)

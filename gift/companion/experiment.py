@@ -28,7 +28,7 @@ from typing import Any
 from torch import nn
 
 from ..evaluation import EvalResult, NotComputed, evaluate
-from ..losses import get_loss
+from ..train.labels import hard_if_no_teacher_needed, needs_teacher
 from ..protocol import EvalConfig
 from ..results import ResultsStore, default_results_dir, provenance
 from ..utils import resolve_device
@@ -415,17 +415,10 @@ class Experiment:
         """Evaluate the set (``method``, ``ipc``) with the profile's protocol and ``overrides``
         (any :class:`EvalConfig` field, e.g. ``loss="gift"``); ``None`` when not computed and
         ``run_missing`` is off."""
-        config = self.config(method, **overrides)
-        if config.label_source == "auto" and not get_loss(config.loss, **config.loss_kwargs).needs_teacher:
-            # a hard-label loss ignores the teacher: one run (and one stored record) per computation
-            config = config.replace(label_source="hard")
+        config = hard_if_no_teacher_needed(self.config(method, **overrides))
         try:
             data = self.distilled(method, ipc, set_seed)
-            teacher = None
-            if config.label_source in ("auto", "teacher") and not (
-                config.label_source == "auto" and has_soft_labels(data)
-            ):
-                teacher = self.teacher(teacher_norm)
+            teacher = self.teacher(teacher_norm) if needs_teacher(config, has_soft_labels=has_soft_labels(data)) else None
             zca = self.zca if data.space == "zca" else None
             return evaluate(data, self.test_for_lookup(), config, teacher=teacher, zca=zca, device=self.device,
                             store=self.store, data_id=getattr(data, "identity", None),

@@ -8,7 +8,8 @@ from ..losses import get_loss
 from ..protocol import EvalConfig
 from .tensors import TrainTensors
 
-__all__ = ["label_source", "loss_for", "resolve_label_source", "teacher_is_used"]
+__all__ = ["hard_if_no_teacher_needed", "label_source", "loss_for", "needs_teacher", "resolve_label_source",
+           "teacher_is_used"]
 
 
 def label_source(requested: str, *, has_teacher: bool, has_soft_labels: bool) -> str:
@@ -17,6 +18,20 @@ def label_source(requested: str, *, has_teacher: bool, has_soft_labels: bool) ->
     if requested != "auto":
         return requested
     return "teacher" if has_teacher else ("stored" if has_soft_labels else "hard")
+
+
+def hard_if_no_teacher_needed(config: EvalConfig) -> EvalConfig:
+    """A loss that needs no soft labels (CE) ignores the teacher: ``auto`` becomes ``hard``, so such a
+    computation is one run and one stored record whatever teacher is at hand."""
+    if config.label_source == "auto" and not get_loss(config.loss, **config.loss_kwargs).needs_teacher:
+        return config.replace(label_source="hard")
+    return config
+
+
+def needs_teacher(config: EvalConfig, *, has_soft_labels: bool) -> bool:
+    """Whether a run must load the teacher before it starts: ``teacher``, or ``auto`` on a set that
+    stores no soft labels of its own (a set with learned soft labels, e.g. DATM's, uses them)."""
+    return config.label_source == "teacher" or (config.label_source == "auto" and not has_soft_labels)
 
 
 def teacher_is_used(config: EvalConfig, teacher: nn.Module | None) -> bool:
