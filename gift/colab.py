@@ -71,7 +71,11 @@ SETUP_CELL = f'''# On Colab: clone the commit this page was executed with, insta
 # results/ unless GIFT_RESULTS_DIR is set (e.g. to Drive; see Reproduce). Elsewhere: nothing.
 import os, subprocess, sys
 
-ON_COLAB = "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+try:
+    import google.colab  # noqa: F401  (only on Colab)
+    ON_COLAB = True
+except ImportError:
+    ON_COLAB = False
 if ON_COLAB:
     clone, ref = os.path.abspath("{CLONE_DIR}"), os.environ.get("{ENV_REF}")
     if not os.path.isdir(clone):
@@ -80,7 +84,9 @@ if ON_COLAB:
             ref = ref or _message.blocking_request("get_ipynb", timeout_sec=60)["ipynb"]["metadata"]["gift"]["commit"]
         except Exception:
             ref = ref or "{REF}"
-        for cmd in (["git", "clone", "--quiet", os.environ.get("{ENV_REPO}", "{REPOSITORY}"), clone],  # PLACEHOLDER repo
-                    ["git", "-C", clone, "checkout", "--quiet", ref], [sys.executable, "-m", "pip", "install", "--quiet", clone]):
+        repo = os.environ.get("{ENV_REPO}", "{REPOSITORY}")  # PLACEHOLDER until published
+        print(f"cloning {{repo}} at {{ref}} into {{clone}}")
+        for cmd in (["git", "clone", "--quiet", repo, clone], ["git", "-C", clone, "checkout", "--quiet", ref],
+                    [sys.executable, "-m", "pip", "install", "--quiet", clone]):
             subprocess.run(cmd, check=True)
     os.environ.setdefault("GIFT_RESULTS_DIR", os.path.join(clone, "results"))'''

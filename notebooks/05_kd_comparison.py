@@ -39,7 +39,11 @@
 # results/ unless GIFT_RESULTS_DIR is set (e.g. to Drive; see Reproduce). Elsewhere: nothing.
 import os, subprocess, sys
 
-ON_COLAB = "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+try:
+    import google.colab  # noqa: F401  (only on Colab)
+    ON_COLAB = True
+except ImportError:
+    ON_COLAB = False
 if ON_COLAB:
     clone, ref = os.path.abspath("gift-companion"), os.environ.get("GIFT_REF")
     if not os.path.isdir(clone):
@@ -48,8 +52,10 @@ if ON_COLAB:
             ref = ref or _message.blocking_request("get_ipynb", timeout_sec=60)["ipynb"]["metadata"]["gift"]["commit"]
         except Exception:
             ref = ref or "main"
-        for cmd in (["git", "clone", "--quiet", os.environ.get("GIFT_REPO", "https://github.com/gift-companion/gift-companion"), clone],  # PLACEHOLDER repo
-                    ["git", "-C", clone, "checkout", "--quiet", ref], [sys.executable, "-m", "pip", "install", "--quiet", clone]):
+        repo = os.environ.get("GIFT_REPO", "https://github.com/gift-companion/gift-companion")  # PLACEHOLDER until published
+        print(f"cloning {repo} at {ref} into {clone}")
+        for cmd in (["git", "clone", "--quiet", repo, clone], ["git", "-C", clone, "checkout", "--quiet", ref],
+                    [sys.executable, "-m", "pip", "install", "--quiet", clone]):
             subprocess.run(cmd, check=True)
     os.environ.setdefault("GIFT_RESULTS_DIR", os.path.join(clone, "results"))
 
