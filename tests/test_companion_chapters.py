@@ -103,7 +103,7 @@ def test_synthetic_theorem_rows_follow_the_algebra():
         assert max(r9a, r9o) < loss  # (9) fails with orthonormal targets
         if name == "perfect":  # InfoNCE = -1/tau + log(e^{1/tau} + N - 1)
             assert loss == pytest.approx(-1 / tau + math.log(math.exp(1 / tau) + n - 1))
-    assert theorem.synthetic_table(rows).count("| no") == len(rows)
+    assert theorem.synthetic_table(rows).count("| no |") == len(rows)
 
 
 def _entry(holds9: float, pos: float = 0.9, neg: float = 0.1) -> dict:

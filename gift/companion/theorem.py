@@ -3,7 +3,7 @@ case of orthonormal targets, the stored measurement on real outputs (``gift.theo
 and figure of the chapter, and the values its verdict quotes.
 
     th = TheoremChapter.load(ex, profile, seed=0)
-    print(th.bound_table())
+    display(Markdown(th.bound_table()))   # every table is Markdown, so the HTML book renders it as a table
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import torch
 
 from ..theory import bound_terms, random_abs_cosine, theorem_measurements, welch_rms_bound
 from .prose import num
-from .report import provenance_summary
+from .report import markdown_table, provenance_summary
 
 # what a profile changes: how long the short GIFT run trains, how many augmented passes over the
 # distilled set and how many test images are measured
@@ -58,13 +58,14 @@ def synthetic_rows(seed: int) -> list[tuple]:
     return rows
 
 
+def _f(x: float) -> str:
+    return f"{x:.3f}"
+
+
 def synthetic_table(rows: list[tuple]) -> str:
-    lines = [f"{'N':>3} {'tau':>4} {'student':>8} | {'InfoNCE':>8} {'(7)':>8} {'(9) all':>8} {'(9) oth':>8} "
-             f"{'max':>8} | (9) holds"]
-    for n, tau, name, loss, r7, r9a, r9o, mx in rows:
-        holds = "yes" if max(r9a, r9o) >= loss else "no"
-        lines.append(f"{n:>3} {tau:>4} {name:>8} | {loss:8.3f} {r7:8.3f} {r9a:8.3f} {r9o:8.3f} {mx:8.3f} | {holds}")
-    return "\n".join(lines)
+    body = [[n, tau, name, _f(loss), _f(r7), _f(r9a), _f(r9o), _f(mx), "yes" if max(r9a, r9o) >= loss else "no"]
+            for n, tau, name, loss, r7, r9a, r9o, mx in rows]
+    return markdown_table(["N", "tau", "student", "InfoNCE", "(7)", "(9) all", "(9) others", "max", "(9) holds"], body)
 
 
 def orthonormal_figure():
@@ -179,20 +180,14 @@ class TheoremChapter:
     # -------------------------------------------------------------- orthogonality
 
     def orthogonality_table(self) -> str:
-        lines = [f"{'data':<10} {'vectors':<22} | {'same: cos':>9} | {'diff: cos':>9} {'|cos|':>7} | "
-                 f"{'all: |cos|':>10} {'rms':>6}"]
-        for d in DATA:
-            o = self.res["orthogonality"][d]
-            for k in ORTHO_KINDS:
-                v = o[k]
-                lines.append(f"{d:<10} {k:<22} | {v['same_mean']:9.3f} | {v['diff_mean']:9.3f} {v['diff_abs']:7.3f} | "
-                             f"{v['all_abs']:10.3f} {v['all_rms']:6.3f}")
+        rows = [[d, k, _f(v["same_mean"]), _f(v["diff_mean"]), _f(v["diff_abs"]), _f(v["all_abs"]), _f(v["all_rms"])]
+                for d in DATA for k, v in ((k, self.res["orthogonality"][d][k]) for k in ORTHO_KINDS)]
         C, N = self.num_classes, self.batch_size
-        lines.append(f"random directions in R^{C}: E|cos| = {random_abs_cosine(C):.3f};  "
-                     f"Welch: rms cos of {N} unit vectors in R^{C} >= {welch_rms_bound(N, C):.3f}")
-        lines.append("'refined label (probs)' refines softmax probabilities instead of logits (the other reading of "
-                     "'soft label', chapter 02)")
-        return "\n".join(lines)
+        return (markdown_table(["data", "vectors", "same class: cos", "different: cos", "different: abs cos",
+                                "all: abs cos", "all: rms cos"], rows)
+                + f"\n\nRandom directions in R^{C}: E|cos| = {random_abs_cosine(C):.3f}. Welch: the rms cosine of {N} "
+                f"unit vectors in R^{C} is at least {welch_rms_bound(N, C):.3f}. 'refined label (probs)' refines "
+                "softmax probabilities instead of logits (the other reading of 'soft label', chapter 2).")
 
     def orthogonality_figure(self):
         import matplotlib.pyplot as plt
@@ -218,29 +213,29 @@ class TheoremChapter:
 
     # -------------------------------------------------------------- the bound
 
-    def bound_table(self) -> str:
-        header = (f"{'data':<10} {'student':<13} {'batches':<11} | {'acc %':>6} {'cos+':>6} {'eps':>6} | "
-                  f"{'InfoNCE':>7} {'(7)':>7} {'(9)all':>7} {'(9)oth':>7} {'max':>7} | "
-                  f"{'held(7)':>7} {'(9)all':>7} {'(9)oth':>7} {'max':>5}")
-        lines = [header, "-" * len(header)]
-        f = lambda x: f"{x:7.3f}"  # noqa: E731
+    def _rows(self, cells) -> list[list]:
+        """One row per (data, student, batching): its name, then ``cells(entry, at_tau, data,
+        student)`` or "not computed"."""
+        rows = []
         for d in DATA:
             for s, label in STUDENTS.items():
                 for b, blabel in BATCHINGS.items():
                     e = self.entry(d, s, b)
-                    if e is None:
-                        lines.append(f"{d:<10} {label:<13} {blabel:<11} | not computed")
-                        continue
-                    p = self.at_tau(e)
-                    lines.append(
-                        f"{d:<10} {label:<13} {blabel:<11} | {self.res['accuracy'][d][s]:6.1f} {p['pos_all']:6.3f} "
-                        f"{p['neg_all']:6.3f} | {f(p['infonce_all'])} {f(p['rhs7_all'])} "
-                        f"{f(p['rhs9_all'])} {f(p['rhs9_others'])} {f(p['max_bound_all'])} | "
-                        f"{p['holds7']:7.2f} {p['holds9_all']:7.2f} {p['holds9_others']:7.2f} {p['holds_max']:5.2f}")
-            lines.append(f"{'':<10} ({self.entry(d, 'teacher')['n_batches']} random batches of "
-                         f"{self.entry(d, 'teacher')['batch_size']}, {self.entry(d, 'teacher', 'per_class')['n_batches']} "
-                         f"batches of {self.num_classes} with one image per class)")
-        return "\n".join(lines)
+                    rows.append([d, label, blabel, *(cells(e, self.at_tau(e), d, s) if e is not None
+                                                     else ["not computed"])])
+        return rows
+
+    def bound_table(self) -> str:
+        cells = lambda e, p, d, s: [f"{self.res['accuracy'][d][s]:.1f}", _f(p["pos_all"]), _f(p["neg_all"]),  # noqa: E731
+                                    _f(p["infonce_all"]), _f(p["rhs7_all"]), _f(p["rhs9_all"]), _f(p["rhs9_others"]),
+                                    _f(p["max_bound_all"]), f"{p['holds7']:.2f}", f"{p['holds9_all']:.2f}",
+                                    f"{p['holds9_others']:.2f}", f"{p['holds_max']:.2f}"]
+        sizes = "; ".join(f"{d}: {self.entry(d, 'teacher')['n_batches']} random batches of "
+                          f"{self.entry(d, 'teacher')['batch_size']}, {self.entry(d, 'teacher', 'per_class')['n_batches']} "
+                          f"batches of {self.num_classes} with one image per class" for d in DATA)
+        return markdown_table(["data", "student", "batches", "acc %", "cos+", "eps", "InfoNCE", "(7)", "(9) all",
+                               "(9) others", "max", "held (7)", "held (9) all", "held (9) others", "held max"],
+                              self._rows(cells)) + f"\n\nBatches: {sizes}."
 
     def bound_figure(self):
         import matplotlib.pyplot as plt
@@ -269,18 +264,9 @@ class TheoremChapter:
 
     def holds_table(self) -> str:
         """The fraction of batches on which each bound holds at the main tau (rounded)."""
-        lines = [f"{'data':<10} {'student':<13} {'batches':<11} | {'(7)':>5} {'(9)all':>6} {'(9)oth':>6} {'max':>5}"]
-        for d in DATA:
-            for s, label in STUDENTS.items():
-                for b, blabel in BATCHINGS.items():
-                    e = self.entry(d, s, b)
-                    if e is None:
-                        lines.append(f"{d:<10} {label:<13} {blabel:<11} | not computed")
-                        continue
-                    p = self.at_tau(e)
-                    lines.append(f"{d:<10} {label:<13} {blabel:<11} | {p['holds7']:5.2f} {p['holds9_all']:6.2f} "
-                                 f"{p['holds9_others']:6.2f} {p['holds_max']:5.2f}")
-        return "\n".join(lines)
+        cells = lambda e, p, d, s: [f"{p['holds7']:.2f}", f"{p['holds9_all']:.2f}", f"{p['holds9_others']:.2f}",  # noqa: E731
+                                    f"{p['holds_max']:.2f}"]
+        return markdown_table(["data", "student", "batches", "(7)", "(9) all", "(9) others", "max"], self._rows(cells))
 
     # -------------------------------------------------------------- which step breaks it
 
@@ -296,19 +282,17 @@ class TheoremChapter:
         return out
 
     def decomposition_table(self) -> str:
-        lines = [f"{'data':<10} {'student':<13} | {'slack (7)':>9} | {'e4 exp':>8} {'e5 norms':>8} {'e6 mean':>8} "
-                 f"{'sum e':>8} | {'(9) - InfoNCE':>13}"]
-        decomp = self.decomposition()
+        decomp, rows = self.decomposition(), []
         for d in DATA:
             for s, label in STUDENTS.items():
                 if (d, s) not in decomp:
-                    lines.append(f"{d:<10} {label:<13} | not computed")
+                    rows.append([d, label, "not computed"])
                     continue
                 slack, *errs = decomp[(d, s)]
                 p = self.at_tau(self.entry(d, s))
-                lines.append(f"{d:<10} {label:<13} | {slack:9.3f} | {errs[0]:8.3f} {errs[1]:8.3f} {errs[2]:8.3f} "
-                             f"{sum(errs):8.3f} | {p['rhs9_all'] - p['infonce_all']:13.3f}")
-        return "\n".join(lines)
+                rows.append([d, label, _f(slack), *map(_f, errs), _f(sum(errs)), _f(p["rhs9_all"] - p["infonce_all"])])
+        return markdown_table(["data", "student", "slack (7)", "e4 exp", "e5 norms", "e6 mean", "sum e",
+                               "(9) - InfoNCE"], rows)
 
     def decomposition_figure(self):
         import matplotlib.pyplot as plt
@@ -344,19 +328,17 @@ class TheoremChapter:
         return out
 
     def tau_table(self) -> str:
-        lines = [f"{'data':<10} {'student':<13} | " + " | ".join(f"tau={t:<4} held all/oth  gap" for t in TAUS)]
+        rows = []
         for d in DATA:
             for s, label in STUDENTS.items():
                 e = self.entry(d, s)
                 if e is None:
-                    lines.append(f"{d:<10} {label:<13} | not computed")
+                    rows.append([d, label, "not computed"])
                     continue
-                cells = []
-                for t in TAUS:
-                    p = self.at_tau(e, t)
-                    cells.append(f"{p['holds9_all']:8.2f} {p['holds9_others']:4.2f} {p['rhs9_all'] - p['infonce_all']:7.3f}")
-                lines.append(f"{d:<10} {label:<13} | " + " | ".join(cells))
-        return "\n".join(lines)
+                ps = [self.at_tau(e, t) for t in TAUS]
+                rows.append([d, label, *(f"{p['holds9_all']:.2f} / {p['holds9_others']:.2f} / "
+                                         f"{p['rhs9_all'] - p['infonce_all']:+.3f}" for p in ps)])
+        return markdown_table(["data", "student", *(f"tau = {t}: held all / others / gap" for t in TAUS)], rows)
 
     def tau_figure(self):
         import matplotlib.pyplot as plt
