@@ -62,7 +62,7 @@ def test_synthetic_batch_shows_the_convention_identity():
     # the paper's convex gamma turns the label further from the teacher than the code's additive one
     assert batch.angle_gap() > 0
     table = batch.gamma_table().splitlines()
-    assert len(table) == 2 + len(refinement.TABLE_GAMMAS) and table[2].split()[2] == "0.0"
+    assert len(table) == 2 + len(refinement.TABLE_GAMMAS) and table[2].split(" | ")[1] == "0.0"
     gammas, curves = batch.angle_curves(11)
     assert len(gammas) == 11 and curves["paper"]["smooth"][-1] == pytest.approx(0.0, abs=1e-4)
 

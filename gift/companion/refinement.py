@@ -140,11 +140,9 @@ class SyntheticBatch:
         """Sample ``i``: n(teacher), n(smoothed label), and the refined label of both conventions."""
         rows = {"n(teacher logits)": F.normalize(self.teacher, dim=1)[i], "n(smoothed label)": self.smooth[i],
                 "paper, gamma=0.1": self.refined(0.1, "paper")[i], "code, +0.1": self.refined(0.1, "official")[i]}
-        lines = [f"sample {i}: label {self.labels[i].item()}, teacher argmax {self.teacher[i].argmax().item()}",
-                 f"{'':<20}" + "".join(f"{c:>7}" for c in range(self.num_classes)) + "   argmax"]
-        lines += [f"{name:<20}" + "".join(f"{x:7.3f}" for x in v.tolist()) + f"   {v.argmax().item():>6}"
-                  for name, v in rows.items()]
-        return "\n".join(lines)
+        body = [[name, *(f"{x:.3f}" for x in v.tolist()), v.argmax().item()] for name, v in rows.items()]
+        return (f"Sample {i}: label {self.labels[i].item()}, teacher argmax {self.teacher[i].argmax().item()}.\n\n"
+                + markdown_table(["", *(f"class {c}" for c in range(self.num_classes)), "argmax"], body))
 
     def convention_check(self, gamma: float = 0.1) -> str:
         """The code's label at gamma has the direction of the paper's at gamma/(1+gamma), and
@@ -169,15 +167,16 @@ class SyntheticBatch:
 
     def gamma_table(self) -> str:
         """Angles and top-1 = label at a few gammas, both conventions (rounded: stable across machines)."""
-        lines = [f"{'gamma':>6} | {'angle to teacher':^17} | {'angle to smoothed':^17} | {'top-1 = label':^15}",
-                 f"{'':>6} | {'paper':>8} {'code':>8} | {'paper':>8} {'code':>8} | {'paper':>7} {'code':>7}"]
+        rows = []
         for g in TABLE_GAMMAS:
             r_p, r_o = self.refined(g, "paper"), self.refined(g, "official")
             acc = [(r.argmax(dim=1) == self.labels).float().mean().item() for r in (r_p, r_o)]
-            lines.append(f"{g:6.4f} | {mean_angle(r_p, self.teacher):8.1f} {mean_angle(r_o, self.teacher):8.1f} | "
-                         f"{mean_angle(r_p, self.smooth):8.1f} {mean_angle(r_o, self.smooth):8.1f} | "
-                         f"{acc[0]:7.3f} {acc[1]:7.3f}")
-        return "\n".join(lines)
+            rows.append([f"{g:.4f}", f"{mean_angle(r_p, self.teacher):.1f}", f"{mean_angle(r_o, self.teacher):.1f}",
+                         f"{mean_angle(r_p, self.smooth):.1f}", f"{mean_angle(r_o, self.smooth):.1f}",
+                         f"{acc[0]:.3f}", f"{acc[1]:.3f}"])
+        return markdown_table(["gamma", "angle to teacher (paper)", "angle to teacher (code)",
+                               "angle to smoothed (paper)", "angle to smoothed (code)", "top-1 = label (paper)",
+                               "top-1 = label (code)"], rows)
 
     def angle_gap(self, gamma: float = 0.1) -> float:
         """How many degrees further from the teacher the paper's label is than the code's."""
