@@ -1,6 +1,10 @@
 """Interactive views for readers who run the book (Jupyter, Colab), each with a static twin for the
-HTML book: the same drawing function is called once with default values, so the rendered page
-shows what the widget shows before anyone moves a slider.
+HTML book: the same drawing function is called once with default values in the next cell, so the
+rendered page shows what the widget shows before anyone moves a slider.
+
+The widgets draw only when moved, never while the cell that creates them runs: capturing a figure
+into an ``Output`` widget during a headless execution (papermill, nbclient) intermittently left the
+executor waiting forever for the cell to finish (seen twice in about ten renders of the claims page).
 
 * :func:`refinement_explorer` — sliders for GIFT's gamma and alpha: the teacher's logits, the
   smoothed hard label and the refined label of one example, and the GIFT loss of a student's logits.
@@ -57,7 +61,6 @@ def refinement_explorer(teacher_logits: torch.Tensor, label: int, student_logits
 
     gamma.observe(redraw, "value")
     alpha.observe(redraw, "value")
-    redraw()
     return w.VBox([w.HBox([gamma, alpha]), out])
 
 
@@ -116,7 +119,6 @@ def comparison_explorer(pairs: dict):
                 plt.show()
 
     pick.observe(redraw, "value")
-    redraw()
     return w.VBox([pick, out])
 
 
