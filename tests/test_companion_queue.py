@@ -26,6 +26,11 @@ def test_jobs_are_unique_and_verdict_deciding_comparisons_come_first():
     for opt in ("sgd", "adam"):
         control = ("rded", 10, {"loss": "kl", "loss_kwargs": {"t2_scale": True}, "optimizer": opt})
         assert jobs.index(control) < jobs.index(("rded", 10, {"loss": "kd"}))
+    # the cheap IPC-1 main table comes before the grids; each grid covers both ablation sets before
+    # the next grid starts, so a claim over both sets is decided as early as possible
+    assert jobs.index(("sre2l", 1, {"loss": "gift"})) < jobs.index(("rded", 10, {"loss": "kl_refined"}))
+    assert jobs.index(("sre2l", 10, {"loss": "cosine"})) < jobs.index(("rded", 10, {"loss": "gift", "loss_kwargs": {"gamma": 0.0}}))
+    assert jobs.index(("sre2l", 10, {"loss": "nkd"})) < jobs.index(("rded", 10, {"loss": "ce"}))
     assert jobs[-2:] == [("continual", "kl"), ("continual", "gift")]
 
 
