@@ -119,8 +119,11 @@ print(batch.summary())
 # Sample 6, where the teacher is wrong, under both conventions at the default $\gamma = 0.1$.
 # Refined labels are not probability vectors: they are unit-scale directions (logits can be
 # negative), and only their direction matters to the loss. The smoothed label raises the true class
-# more than any other, so a teacher that is only narrowly wrong has its top class moved back to the
-# label, while a confident one keeps its own; compare the last column of the two conventions.
+# more than any other, so a wrong top class survives the refinement only if it leads the true class
+# by enough. Here the teacher is narrowly wrong, and the two conventions land on either side of that
+# line (last column): the paper's mixes in the smoothed label with weight $\gamma = 0.1$ and moves
+# the top class back to the label; the code's adds $0.1$ times it, which is the paper's mix at the
+# smaller weight $0.1/1.1$ (checked below), and leaves the teacher's class on top.
 
 # %%
 display(Markdown(batch.label_table(6)))

@@ -109,7 +109,8 @@ display(Markdown(describe_profile(profile)))
 #
 # Best-checkpoint test accuracy, mean ± std over seeds. `random-in` is the random subset evaluated
 # like DATM (instance-norm teacher and student). The last column quotes {cite}`qin2024label` for
-# random CIFAR-10 subsets with expert soft labels, from its repository's README: their protocol
+# random CIFAR-10 subsets with expert soft labels (its Table 2, also shown in its repository's
+# README; the same numbers as on {doc}`00_protocol`): their protocol
 # (labels fixed once by an early-stopped expert, instance-norm ConvNet-3, 3000 epochs) differs, so
 # the column is for orientation only.
 
@@ -210,8 +211,9 @@ glue(**{**b.values(control), **claim_values("beyond_ctl", control)})
 # Taken together: a gain of GIFT that is real on a distilled set but absent on random images of the
 # same size would be a property of distilled data; a gain that is absent on both is no gain. The
 # IOR rows say separately whether the images themselves are worth distilling, independent of the
-# loss. Our SRe2L sets are our own synthesis, weaker than the published ones (see
-# {doc}`04_main_tables`), so their rows test GIFT on weak synthetic data, not SRe2L as published.
+# loss. Our SRe2L sets are our own synthesis and weaker than random real images under the same KL
+# loss (see {doc}`00_protocol`, which also says why no published CIFAR-10 ConvNet number exists to
+# check them against), so their rows test GIFT on weak synthetic data.
 #
 # ## Provenance
 #

@@ -77,17 +77,28 @@ def test_collapse_reading_uses_the_rule_and_chance():
     tie = Comparison("x", (55.0, 55.3, 54.8), (55.1, 55.0, 55.2))
     assert tie.outcome == "tie" and gen.collapse_reading(tie, 10.0).endswith("the collapse does not reproduce")
     fall = Comparison("x", (12.0, 12.5, 11.8), (55.1, 55.0, 55.2))
-    assert "the collapse reproduces" in gen.collapse_reading(fall, 10.0)
+    assert "down to chance" in gen.collapse_reading(fall, 10.0)
+    partial = Comparison("x", (30.0, 30.5, 29.8), (65.1, 65.0, 65.2))  # 64 % of the way to chance
+    text = gen.collapse_reading(partial, 10.0, paper_share=0.98)
+    assert "a partial collapse" in text and "64 % of the way" in text and "the paper's KL falls 98 %" in text
     drop = Comparison("x", (52.0, 52.5, 51.8), (55.1, 55.0, 55.2))
     assert "not a collapse" in gen.collapse_reading(drop, 10.0)
+
+
+def test_the_paper_collapse_shares_come_from_table_5():
+    # RDED CIFAR-100 IPC 10, KL: SGD 1.9, Adam 17.8, AdamW 47.5; chance 1 %
+    assert gen.paper_collapse_share("sgd") == pytest.approx((47.5 - 1.9) / 46.5)
+    assert gen.paper_collapse_share("adam") == pytest.approx((47.5 - 17.8) / 46.5)
 
 
 def test_control_reading_follows_the_control_claim():
     win = Comparison("w", (61.0, 61.2, 61.1), (60.0, 60.1, 60.2))
     loss = Comparison("l", (60.0, 60.1, 60.2), (61.0, 61.2, 61.1))
+    tie = Comparison("t", (60.0, 60.3, 60.1), (60.1, 60.0, 60.2))
     assert "not computed" in gen.control_reading(Claim("c", "06", [Comparison("a")]))
-    assert "the loss itself" in gen.control_reading(Claim("c", "06", [win, win]))
-    assert "gradient scale" in gen.control_reading(Claim("c", "06", [loss, win]))
+    assert "property of the 1/T² scale" in gen.control_reading(Claim("c", "06", [loss, loss, Comparison("a")]))
+    assert "not what fails" in gen.control_reading(Claim("c", "06", [win, tie]))
+    assert "some optimizers and not under others" in gen.control_reading(Claim("c", "06", [loss, tie]))
 
 
 def test_gradient_numbers_quote_the_measurement_or_say_na():

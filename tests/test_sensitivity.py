@@ -51,6 +51,17 @@ def test_budget_pairs_flag_the_flips_and_only_computed_ones():
     assert table.count("**changes**") == len(gift_vs_kl) and table.startswith("| claim |")
 
 
+def test_a_comparison_behind_several_claims_is_listed_once():
+    long, short = Store(1000), Store(300)
+    one = sensitivity.budget_pairs(long, short, claims=("improves_every_method",))
+    both = sensitivity.budget_pairs(long, short, claims=("improves_every_method", "gift_best_loss"))
+    runs = [(p.short.values, p.short.base_values) for p in both]
+    assert len(runs) == len(set(runs))
+    shared = [p for p in both if ";" in p.claim]  # e.g. rded IPC 10 gift vs kl: the main table and the loss grid
+    assert shared and all(p.claim.startswith("GIFT improves every") for p in shared)
+    assert len(both) < len(one) + len(sensitivity.budget_pairs(long, short, claims=("gift_best_loss",)))
+
+
 def test_a_missing_long_arm_is_never_a_flip():
     short = Comparison("x", (60.0, 60.1, 60.2), (59.0, 59.1, 59.2))
     long = Comparison("x", (), (61.0,))
@@ -85,3 +96,14 @@ def test_anchor_table_names_our_matching_run():
     assert ("random", 10, {"loss": "ce", "label_source": "hard"}) in ex.calls
     assert ("datm", 10, {"loss": "soft_ce"}) in ex.calls
     assert table.count("\n") >= 10
+
+
+def test_precision_reading_says_whether_bf16_decides():
+    tie = Comparison("GIFT vs KL", (64.0, 64.3, 64.1, 64.2, 64.0), (64.1, 64.0, 64.2, 64.1, 64.3))
+    win = Comparison("GIFT vs KL", (65.0, 65.3, 65.1, 65.2, 65.0), (64.1, 64.0, 64.2, 64.1, 64.3))
+    same = Comparison("kl: bf16 vs fp32", (64.0, 64.3, 64.1, 64.2, 64.0), (64.1, 64.0, 64.2, 64.1, 64.3))
+    moved = Comparison("gift: bf16 vs fp32", (65.0, 65.3, 65.1, 65.2, 65.0), (64.1, 64.0, 64.2, 64.1, 64.3))
+    assert "not what decides" in sensitivity.precision_reading([tie, tie], [same, same])
+    assert "gift moves beyond noise" in sensitivity.precision_reading([tie, tie], [same, moved])
+    assert "differs between the precisions (win in bf16, tie in fp32)" in sensitivity.precision_reading([win, tie], [same, same])
+    assert "not all computed" in sensitivity.precision_reading([tie, Comparison("x")], [same, same])

@@ -8,7 +8,10 @@
 * ``not testable here`` — no comparison could be made (runs missing, or the setting needs a GPU).
 
 The scale is fixed before the runs and applied to whatever they gave; nothing is tuned to it. A
-claim whose runs are shorter than the paper's (``short_budget``) says so next to its verdict.
+claim whose runs are shorter than the paper's (``short_budget``) says so next to its verdict, and so
+does a claim judged on only some of its comparisons (``provisional``: the rest are not computed yet,
+so the verdict can still change). Controls the book adds (``paper=False``) are judged by the same
+rule but counted apart from the paper's own claims.
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ class Claim:
     comparisons: list[Comparison] = field(default_factory=list)
     note: str = ""  # setting differences or why it cannot be tested
     short_budget: bool = False  # its runs are shorter than the paper's 1000 epochs
+    paper: bool = True  # a claim of the paper; False: a control this book adds
 
     def counts(self) -> dict[str, int]:
         return tally(self.comparisons)
@@ -54,6 +58,21 @@ class Claim:
     @property
     def verdict(self) -> str:
         return verdict_of(self.counts())
+
+    @property
+    def provisional(self) -> bool:
+        """Judged on some of its comparisons while others are not computed yet."""
+        n = self.counts()
+        return bool(n[MISSING]) and n[WIN] + n[TIE] + n[LOSS] > 0
+
+    def verdict_label(self) -> str:
+        """The verdict with its qualifiers: ``"supported (short budget; provisional, 1 of 2 computed)"``."""
+        n = self.counts()
+        made = n[WIN] + n[TIE] + n[LOSS]
+        qualifiers = ["short budget"] * self.short_budget
+        if self.provisional:
+            qualifiers.append(f"provisional, {made} of {made + n[MISSING]} computed")
+        return self.verdict + (f" ({'; '.join(qualifiers)})" if qualifiers else "")
 
     def median_effect(self) -> tuple[float, float, float]:
         return median_effect(self.comparisons)
@@ -87,23 +106,35 @@ CHECKLIST_HEADER = ("claim", "verdict", "W/T/L", "median effect [95% CI]", "evid
 
 def checklist_rows(claims: list[Claim], here: str = "10_claims") -> list[tuple]:
     """One row per claim (:data:`CHECKLIST_HEADER`), the evidence as a link to its chapter."""
-    return [(c.claim, c.verdict + (" (short budget)" if c.short_budget else ""), c.wtl(), effect_text(c),
+    return [(c.claim, c.verdict_label(), c.wtl(), effect_text(c),
              f"{{doc}}`{c.where}`" if c.where != here else "this page", c.note) for c in claims]
 
 
 def verdict_tally(claims: list[Claim]) -> dict[str, int]:
-    """How many claims got each verdict, every verdict of the scale present (zero included)."""
-    return {v: sum(c.verdict == v for c in claims) for v in VERDICTS}
+    """How many claims got each verdict, every verdict of the scale present (zero included), and
+    ``"provisional"``: how many of them are judged on only some of their comparisons."""
+    return {**{v: sum(c.verdict == v for c in claims) for v in VERDICTS},
+            "provisional": sum(c.provisional for c in claims)}
+
+
+def tally_text(claims: list[Claim]) -> str:
+    """``"2 of 11 are supported, 0 mostly supported, 0 mixed, 4 contradicted and 5 not testable here
+    (3 of the verdicts provisional)"``: :func:`verdict_tally` as a sentence."""
+    n = verdict_tally(claims)
+    counts = [f"{n[v]} {v}" for v in VERDICTS]
+    counts[0] = f"{n[SUPPORTED]} of {len(claims)} are {SUPPORTED}"
+    text = ", ".join(counts[:-1]) + f" and {counts[-1]}"
+    return text + (f" ({n['provisional']} of the verdicts provisional)" if n["provisional"] else "")
 
 
 def comparisons_text(claims: list[Claim]) -> str:
     """Every claim with its evidence, then each comparison's one-line result (plain text)."""
     lines = []
     for c in claims:
-        lines.append(f"{c.claim} [{c.verdict}; {c.evidence()}]")
+        lines.append(f"{c.claim} [{c.verdict_label()}; {c.evidence()}]")
         lines += [f"    {comp.text()}" for comp in c.comparisons]
     return "\n".join(lines)
 
 
 __all__ = ["CHECKLIST_HEADER", "CONTRADICTED", "Claim", "Comparison", "MIXED", "MOSTLY", "NOT_TESTABLE", "SUPPORTED", "VERDICTS",
-           "checklist_rows", "compare", "comparisons_text", "effect_text", "verdict_of", "verdict_tally"]
+           "checklist_rows", "compare", "comparisons_text", "effect_text", "tally_text", "verdict_of", "verdict_tally"]

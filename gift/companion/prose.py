@@ -70,7 +70,8 @@ def verdict_clause(claim) -> str:
         if not n["missing"]:
             return f"{claim.verdict}{short_budget} (no comparison of it is made in this profile)"
         return f"{claim.verdict}{short_budget} (its {n['missing']} comparisons are not computed yet)"
-    return f"{claim.verdict}{short_budget} ({claim.evidence()})"
+    so_far = ", provisional" if claim.provisional else ""
+    return f"{claim.verdict}{short_budget}{so_far} ({claim.evidence()})"
 
 
 def claim_values(prefix: str, claim) -> dict:
@@ -80,7 +81,7 @@ def claim_values(prefix: str, claim) -> dict:
     n = claim.counts()
     med, lo, hi = claim.median_effect()
     return {
-        f"{prefix}_verdict": claim.verdict + (" (short budget)" if claim.short_budget else ""),
+        f"{prefix}_verdict": claim.verdict_label(),
         f"{prefix}_wins": n["win"], f"{prefix}_ties": n["tie"], f"{prefix}_losses": n["loss"],
         f"{prefix}_missing": n["missing"], f"{prefix}_total": len(claim.comparisons),
         f"{prefix}_computed": len(claim.comparisons) - n["missing"],

@@ -122,8 +122,7 @@ def claim_report(claim, *, paper: str = "") -> str:
     from ..stats import format_p
 
     n = claim.counts()
-    short = " (short budget)" if claim.short_budget else ""
-    lines = [f"**Claim:** {claim.claim}. **Verdict: {claim.verdict}{short}** "
+    lines = [f"**Claim:** {claim.claim}. **Verdict: {claim.verdict_label()}** "
              f"({n['win']} wins, {n['tie']} ties, {n['loss']} losses"
              + (f"; {n['missing']} not computed" if n["missing"] else "") + ", by the rule of {ref}`the-rule`)."]
     if paper:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..stats import Comparison, compare
+from ..stats import TIE, Comparison, compare
 from .anchors import ANCHORS
 from .checklist import Checklist
 from .experiment import Experiment
+from .loss_grid import LOSS_LABEL
 from .profiles import get_profile
 from .report import fmt, markdown_table
 
@@ -49,14 +50,22 @@ class BudgetPair:
 
 
 def budget_pairs(long: Experiment, short: Experiment, claims=BUDGET_CLAIMS) -> list[BudgetPair]:
-    """Every comparison of ``claims`` whose short-budget arm is computed, built once per budget."""
-    out = []
+    """Every comparison of ``claims`` whose short-budget arm is computed, built once per budget and
+    listed once: a comparison that tests several claims (the same two sets of runs) names them all,
+    so a count of flipped outcomes counts each comparison once."""
+    out: dict[tuple, BudgetPair] = {}
     at_long, at_short = Checklist(long), Checklist(short)
     for name in claims:
         c_long, c_short = getattr(at_long, name)(), getattr(at_short, name)()
-        out += [BudgetPair(c_short.claim, s, lg) for s, lg in zip(c_short.comparisons, c_long.comparisons)
-                if s.available]
-    return out
+        for s, lg in zip(c_short.comparisons, c_long.comparisons):
+            if not s.available:
+                continue
+            runs = (s.values, s.base_values)
+            if runs in out:
+                out[runs] = dataclasses.replace(out[runs], claim=f"{out[runs].claim}; {c_short.claim}")
+            else:
+                out[runs] = BudgetPair(c_short.claim, s, lg)
+    return list(out.values())
 
 
 def budget_gain(long: Experiment, short: Experiment, method: str = "rded", ipc: int = 10, loss: str = "kl") -> float:
@@ -116,6 +125,23 @@ def precision_comparisons(results: dict) -> tuple[list[Comparison], list[Compari
     return within, across
 
 
+def precision_reading(within: list[Comparison], across: list[Comparison]) -> str:
+    """What the fp32 twin says about bf16, from :func:`precision_comparisons`: whether GIFT against KL
+    comes out the same at both precisions, and whether either loss moves between them."""
+    if not all(c.available for c in (*within, *across)):
+        return "the runs of one precision are not all computed yet, so this page cannot yet say whether bf16 matters."
+    low, fp32 = (c.outcome for c in within)
+    moved = [c.label.split(":")[0] for c in across if c.outcome != TIE]
+    if low != fp32:
+        return (f"the outcome differs between the precisions ({low} in bf16, {fp32} in fp32): bf16 can decide a "
+                "close comparison, so the book's verdicts near the noise level should be read with that in mind.")
+    if moved:
+        return (f"the outcome is the same at both precisions ({low}), but {' and '.join(moved)} moves beyond noise "
+                "between them: bf16 shifts accuracies without changing this verdict.")
+    return (f"the outcome is the same at both precisions ({low}) and neither loss moves beyond noise between them: "
+            "bf16 is not what decides this verdict.")
+
+
 def precision_table(results: dict) -> str:
     within, _ = precision_comparisons(results)
     rows = [[p, fmt(r["kl"]), fmt(r["gift"]), c.result()] for (p, r), c in zip(results.items(), within)]
@@ -138,9 +164,17 @@ def anchor_table(ex: Experiment) -> str:
     for a in ANCHORS:
         run = ours.get((a.method, a.ipc))
         got = ex.evaluate(run[0], run[1], **run[2]) if run and run[0] in ex.profile.methods else None
-        rows.append([a.method, a.ipc, a.value, fmt(got) if run else "—", a.source, a.protocol])
-    return markdown_table(["method", "IPC", "published (CIFAR-10, ConvNet)", "ours", "source", "their protocol"], rows)
+        rows.append([a.method, a.ipc, a.value, fmt(got) if run else "—", _loss_label(run) if run else "—",
+                     a.source, a.protocol])
+    return markdown_table(["method", "IPC", "published (CIFAR-10, ConvNet)", "ours", "our loss", "source",
+                           "their protocol"], rows)
+
+
+def _loss_label(run: tuple) -> str:
+    """``"KL"``, ``"soft CE"``, ``"hard-label CE"``: the labels behind one of our anchor runs."""
+    overrides = run[2]
+    return ("hard-label " if overrides.get("label_source") == "hard" else "") + LOSS_LABEL[overrides["loss"]]
 
 
 __all__ = ["BUDGET_CLAIMS", "BudgetPair", "PRECISION_CASE", "anchor_table", "budget_gain", "budget_pairs", "budget_scatter",
-           "budget_table", "precision_comparisons", "precision_results", "precision_table", "short_budget_experiment"]
+           "budget_table", "precision_comparisons", "precision_reading", "precision_results", "precision_table", "short_budget_experiment"]
