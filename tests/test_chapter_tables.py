@@ -31,6 +31,7 @@ class Result(SimpleNamespace):
 
 class FakeExperiment:
     """Answers every evaluation with 5 seeds (None for the losses in ``missing``), records the calls."""
+    num_classes = 10  # CIFAR-10
 
     def __init__(self, profile="companion", missing=(), instance_teacher=True):
         self.profile = get_profile(profile)

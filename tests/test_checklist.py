@@ -9,6 +9,7 @@ from gift.companion.claims import CONTRADICTED, MIXED, NOT_TESTABLE, SUPPORTED
 
 class FakeExperiment:
     """Answers every evaluation with 5 seeds; GIFT is one point better than anything else."""
+    num_classes = 10  # CIFAR-10
 
     def __init__(self, missing=()):
         self.profile = get_profile("companion")
@@ -85,6 +86,7 @@ def test_checklist_rows_tally_and_text():
     assert [r[1] for r in rows] == [SUPPORTED, f"{SUPPORTED} (provisional, 6 of 8 computed)"]
     assert built[1].counts()["missing"] == 2 and "2 not computed" in built[1].evidence()
     assert not built[0].provisional and built[1].provisional
+    assert "sgd 0%, adam 0%" in built[0].note  # the stand-in's KL does not fall: no collapse to avoid
     assert rows[0][4] == "{doc}`" + built[0].where + "`" and rows[0][3].startswith("+1.00 [")
     tally = verdicts.verdict_tally(built)
     assert set(tally) == {*verdicts.VERDICTS, "provisional"} and tally["provisional"] == 1

@@ -24,6 +24,7 @@ def result(mean, seeds=5, spread=0.1):
 
 class FakeExperiment:
     """Answers every evaluation from a rule (None = not computed) and records the calls."""
+    num_classes = 10  # CIFAR-10
 
     def __init__(self, rule, profile="companion"):
         self.profile, self.rule, self.calls = get_profile(profile), rule, []

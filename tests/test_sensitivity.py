@@ -11,6 +11,7 @@ from gift.stats import Comparison
 
 class Store:
     """Stand-in experiment: accuracy per (loss, budget); GIFT's sign flips with the budget."""
+    num_classes = 10  # CIFAR-10
 
     def __init__(self, epochs, missing=()):
         self.profile = SimpleNamespace(**{**vars(get_profile("companion")), "epochs": epochs})

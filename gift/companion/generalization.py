@@ -15,6 +15,7 @@ import numpy as np
 
 from ..protocol import OPTIMIZERS
 from ..stats import LOSS, compare
+from .checklist import COLLAPSE_SHARE, TO_CHANCE_SHARE, collapse_share
 from .gradients import GRAD_LOSSES
 from .paper import paper_rows
 from .plots import loss_color
@@ -300,14 +301,7 @@ def claims(checklist) -> list:
             checklist.cross_architecture()]
 
 
-COLLAPSE_SHARE = 0.5  # a loss of at least half the way from AdamW's accuracy to chance is a collapse
-TO_CHANCE_SHARE = 0.9  # ... and of at least 90% of it, a collapse to chance (the paper's SGD rows)
 PAPER_CHANCE = 1.0  # chance on the paper's CIFAR-100 rows (100 classes), in %
-
-
-def collapse_share(mean: float, adamw_mean: float, chance: float) -> float:
-    """How far an optimizer's accuracy fell from AdamW's towards chance: 0 = no fall, 1 = chance."""
-    return (adamw_mean - mean) / (adamw_mean - chance)
 
 
 def paper_collapse_share(optimizer: str) -> float:
