@@ -323,12 +323,13 @@ glue(**gen.verdict_numbers(claims, xopt, CHANCE), **gen.status_numbers(xarch, xo
 # KL×T²* (does GIFT give more than the restored scale?): {glue:text}`gift_vs_scaled_kl`. *SGD and
 # Adam beat AdamW with GIFT:* {glue:text}`v_sgd_adam`. *Cross-architecture:* {glue:text}`v_xarch`.
 #
-# **On the coupled-decay explanation.** Adam's coupled weight decay is large against KL's tiny
-# gradient on paper (the measurement above), but most of it falls on scale-invariant weights. Where
-# Adam does not collapse, the explanation is not needed; it remains a candidate only where a
-# collapse is measured, and even then the decay on the scale-sensitive weights is the number to
-# look at. All numbers are the profile's dataset, not the paper's; the paper's numbers are shown for
-# orientation only.
+# **On the coupled-decay explanation.** On paper, Adam's coupled weight decay is large against
+# KL's tiny gradient: on the scale-sensitive weights it acts like an AdamW weight decay of
+# {glue:text}`g_wd_kl_sensitive` (the measurement above), while most of the decay falls on
+# scale-invariant weights, where it changes little. Adam's step does not depend on the loss scale
+# except through this decay (and its small $\epsilon$), so the Adam half of the control, KL against
+# KL×T², tests the explanation directly: {glue:text}`adam_decay_reading` All numbers are the
+# profile's dataset, not the paper's; the paper's numbers are shown for orientation only.
 #
 # **Budget and completeness.** {glue:text}`all_computed` evaluations of this page are recorded
 # runs; the rest are not computed yet and count neither for nor against the paper. The ConvNet-3

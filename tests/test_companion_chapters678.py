@@ -86,6 +86,15 @@ def test_collapse_reading_uses_the_rule_and_chance():
     assert "not a collapse" in gen.collapse_reading(drop, 10.0)
 
 
+def test_adam_decay_reading_follows_the_adam_half_of_the_control():
+    helped = Comparison("rded, adam: kl vs kl x T^2", (62.0, 62.2, 62.1), (64.6, 64.8, 64.7))
+    same = Comparison("rded, adam: kl vs kl x T^2", (64.6, 64.9, 64.7), (64.6, 64.8, 64.7))
+    sgd = Comparison("rded, sgd: kl vs kl x T^2", (30.0, 30.2, 30.1), (63.6, 63.8, 63.7))
+    assert "does act through the decay" in gen.adam_decay_reading(Claim("c", "06", [sgd, helped]))
+    assert "does not change the result" in gen.adam_decay_reading(Claim("c", "06", [sgd, same]))
+    assert "not computed" in gen.adam_decay_reading(Claim("c", "06", [sgd, Comparison("rded, adam: kl vs kl x T^2")]))
+
+
 def test_the_paper_collapse_shares_come_from_table_5():
     # RDED CIFAR-100 IPC 10, KL: SGD 1.9, Adam 17.8, AdamW 47.5; chance 1 %
     assert gen.paper_collapse_share("sgd") == pytest.approx((47.5 - 1.9) / 46.5)
