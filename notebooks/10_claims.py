@@ -39,6 +39,13 @@
 #   and losses are at least as many as wins, **mixed** when nothing differs beyond noise (ties only),
 #   and **not testable here** when no comparison could be made. A claim judged while some of its
 #   comparisons are not computed yet is marked *provisional*: its verdict can still change.
+# - **Many comparisons collect false calls.** The rule holds each comparison's false calls to 5%,
+#   but a claim of many comparisons collects them: with no real difference anywhere, a claim of 24
+#   comparisons would get at least one loss, hence "contradicted", {glue:text}`chance_24` of the
+#   time. So every supported or contradicted claim also gives the chance that seed noise alone
+#   produces as many wins (or losses) among the same comparisons, simulated with their seed counts
+#   (`gift.stats.null_outcomes`). A small chance means the calls are more than collected noise; a
+#   large one means the verdict rests on what noise gives anyway.
 # - Two claims are numeric checks, not seed comparisons, and say so in their row: Theorem 1's bound
 #   (a win where it holds on every batch measured, a loss where it fails on most) and the cost (a win
 #   when GIFT's step takes at most 2% longer than KL's).
@@ -100,6 +107,7 @@ display(Markdown(describe_profile(profile)))
 smoke = profile == "smoke"  # the smoke profile only checks that this page runs: IPC 1, no long runs
 checklist = Checklist(ex, sets=("rded",) if smoke else ("rded", "sre2l"), heavy=not smoke, ipc=1 if smoke else 10)
 claims = checklist.all()
+glue("chance_24", f"{100 * verdicts.noise_contradicts(24):.0f}%", display=False)
 
 # %% [markdown]
 # ## Cost
@@ -127,9 +135,10 @@ glue("cost_end_to_end", f"{cost.end_to_end:.3f}", display=False)
 # %% [markdown]
 # ## The checklist
 #
-# One row per claim: its verdict, the wins / ties / losses of its comparisons, and the median
+# One row per claim: its verdict, the wins / ties / losses of its comparisons, the median
 # difference (GIFT, or the claimed winner, minus its baseline, in points) with the 95% interval of
-# that comparison.
+# that comparison, and how often seed noise alone gives as many wins (supported claims) or losses
+# (contradicted ones), as explained in the rule above.
 
 # %%
 display(Markdown(markdown_table(verdicts.CHECKLIST_HEADER, verdicts.checklist_rows(claims))))

@@ -87,7 +87,8 @@ def test_checklist_rows_tally_and_text():
     assert built[1].counts()["missing"] == 2 and "2 not computed" in built[1].evidence()
     assert not built[0].provisional and built[1].provisional
     assert "sgd 0%, adam 0%" in built[0].note  # the stand-in's KL does not fall: no collapse to avoid
-    assert rows[0][4] == "{doc}`" + built[0].where + "`" and rows[0][3].startswith("+1.00 [")
+    assert rows[0][5] == "{doc}`" + built[0].where + "`" and rows[0][3].startswith("+1.00 [")
+    assert rows[0][4] == "< 0.1%"  # two wins of two by 1 point with 5 tight seeds: not noise
     tally = verdicts.verdict_tally(built)
     assert set(tally) == {*verdicts.VERDICTS, "provisional"} and tally["provisional"] == 1
     assert sum(tally[v] for v in verdicts.VERDICTS) == 2

@@ -35,3 +35,36 @@ def test_a_claim_reports_counts_and_median_effect():
     assert "1 not computed" in claim.evidence()
     med, lo, hi = claim.median_effect()
     assert med == FLAT.delta and (lo, hi) == FLAT.interval
+
+
+def test_noise_alone_calls_each_comparison_at_most_five_percent_of_the_time():
+    from gift.stats import null_outcomes
+
+    wins, losses = null_outcomes([(5, 5)], sims=40000)
+    assert 0.015 < wins.mean() < 0.035 and 0.015 < losses.mean() < 0.035 and (wins + losses).mean() <= 0.05
+    again = null_outcomes([(5, 5)], sims=40000)
+    assert (again[0] == wins).all()  # seeded: the same numbers on every render
+
+
+def test_the_chance_column_separates_collected_false_calls_from_real_ones():
+    import math
+
+    from gift.companion.claims import chance_text
+
+    # one loss among 24 comparisons is what noise gives about 4 times in 10
+    noisy = Claim("a", "ch", [DOWN] + [FLAT] * 23)
+    assert noisy.verdict == CONTRADICTED and 0.3 < noisy.chance() < 0.6
+    # two losses among four, or two wins of two, are rare under noise
+    assert Claim("a", "ch", [DOWN, DOWN, FLAT, FLAT]).chance() < 0.01
+    assert chance_text(Claim("a", "ch", [UP, UP])) == "< 0.1%"
+    # nothing to weigh: a mixed claim, an untestable one
+    assert math.isnan(Claim("a", "ch", [FLAT, FLAT]).chance()) and chance_text(Claim("a", "ch", [MISSING])) == "—"
+
+
+def test_noise_alone_contradicts_a_large_claim_often():
+    from gift.companion.claims import noise_contradicts
+
+    # each comparison is a false loss at most 2.5% of the time (Welch is a little conservative at
+    # 5 seeds); n independent comparisons collect them: 1 - (1 - p)^n
+    one = noise_contradicts(1)
+    assert 0.015 < one <= 0.025 and abs(noise_contradicts(24) - (1 - (1 - one) ** 24)) < 0.02

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..stats import LOSS, MISSING, TIE, WIN, Comparison, compare, median_effect, tally
+import numpy as np
+
+from ..stats import LOSS, MISSING, TIE, WIN, Comparison, compare, median_effect, null_outcomes, tally
 
 SUPPORTED = "supported"
 MOSTLY = "mostly supported"
@@ -74,6 +76,20 @@ class Claim:
             qualifiers.append(f"provisional, {made} of {made + n[MISSING]} computed")
         return self.verdict + (f" ({'; '.join(qualifiers)})" if qualifiers else "")
 
+    def chance(self, sims: int = 20000) -> float:
+        """The chance that seed noise alone gives this claim at least as many wins (a supported or
+        mostly supported claim) or losses (a contradicted one): the same computed comparisons, with
+        their seed counts, none with a real difference (:func:`gift.stats.null_outcomes`). The rule
+        holds each comparison's false calls to 5%, but a claim of many comparisons collects them;
+        this says whether its calls are more than that. nan for a mixed or untestable claim and for
+        numeric checks."""
+        made = [c for c in self.comparisons if c.available]
+        side = {SUPPORTED: WIN, MOSTLY: WIN, CONTRADICTED: LOSS}.get(self.verdict)
+        if side is None or not all(hasattr(c, "p_value") for c in made):
+            return float("nan")
+        wins, losses = null_outcomes([(len(c.values), len(c.base_values)) for c in made], sims)
+        return float(np.mean((wins if side == WIN else losses) >= self.counts()[side]))
+
     def median_effect(self) -> tuple[float, float, float]:
         return median_effect(self.comparisons)
 
@@ -101,12 +117,28 @@ def effect_text(claim: Claim) -> str:
     return f"{med:+.2f} [{lo:+.2f}, {hi:+.2f}]"
 
 
-CHECKLIST_HEADER = ("claim", "verdict", "W/T/L", "median effect [95% CI]", "evidence", "note")
+CHECKLIST_HEADER = ("claim", "verdict", "W/T/L", "median effect [95% CI]", "as many calls by chance", "evidence",
+                    "note")
+
+
+def noise_contradicts(n_comparisons: int, seeds: int = 5) -> float:
+    """The chance that a claim of ``n_comparisons`` with ``seeds`` seeds per arm and no real
+    difference anywhere gets at least one loss, which on the scale alone (no win) is "contradicted"."""
+    _, losses = null_outcomes([(seeds, seeds)] * n_comparisons)
+    return float(np.mean(losses >= 1))
+
+
+def chance_text(claim: Claim) -> str:
+    """:meth:`Claim.chance` as a table cell: ``"4%"``, ``"< 0.1%"``, or ``"—"`` (mixed, untestable, checks)."""
+    p = claim.chance()
+    if p != p:
+        return "—"
+    return "< 0.1%" if p < 0.001 else f"{100 * p:.0f}%" if p >= 0.01 else f"{100 * p:.1f}%"
 
 
 def checklist_rows(claims: list[Claim], here: str = "10_claims") -> list[tuple]:
     """One row per claim (:data:`CHECKLIST_HEADER`), the evidence as a link to its chapter."""
-    return [(c.claim, c.verdict_label(), c.wtl(), effect_text(c),
+    return [(c.claim, c.verdict_label(), c.wtl(), effect_text(c), chance_text(c),
              f"{{doc}}`{c.where}`" if c.where != here else "this page", c.note) for c in claims]
 
 
@@ -137,4 +169,4 @@ def comparisons_text(claims: list[Claim]) -> str:
 
 
 __all__ = ["CHECKLIST_HEADER", "CONTRADICTED", "Claim", "Comparison", "MIXED", "MOSTLY", "NOT_TESTABLE", "SUPPORTED", "VERDICTS",
-           "checklist_rows", "compare", "comparisons_text", "effect_text", "tally_text", "verdict_of", "verdict_tally"]
+           "chance_text", "checklist_rows", "compare", "comparisons_text", "effect_text", "noise_contradicts", "tally_text", "verdict_of", "verdict_tally"]

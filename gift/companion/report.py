@@ -3,6 +3,7 @@ lines, and the run plan the regression tests check."""
 from __future__ import annotations
 
 from ..evaluation import EvalResult
+from .claims import chance_text
 
 def fmt(result: EvalResult | None, which: str = "best") -> str:
     """``"62.31 ± 0.42"`` (mean ± population std over seeds) or ``"not computed"``."""
@@ -125,6 +126,11 @@ def claim_report(claim, *, paper: str = "") -> str:
     lines = [f"**Claim:** {claim.claim}. **Verdict: {claim.verdict_label()}** "
              f"({n['win']} wins, {n['tie']} ties, {n['loss']} losses"
              + (f"; {n['missing']} not computed" if n["missing"] else "") + ", by the rule of {ref}`the-rule`)."]
+    chance = claim.chance()
+    if chance == chance:  # a supported or contradicted claim of seed comparisons
+        side = "wins" if claim.verdict.endswith("supported") else "losses"
+        lines[0] += (f" Seed noise alone, with no real difference anywhere, gives as many {side} among these "
+                     f"comparisons in {chance_text(claim)} of simulated claims.")
     if paper:
         lines.append(f"*Paper:* {paper}")
     rows = []
