@@ -12,6 +12,11 @@ claim whose runs are shorter than the paper's (``short_budget``) says so next to
 does a claim judged on only some of its comparisons (``provisional``: the rest are not computed yet,
 so the verdict can still change). Controls the book adds (``paper=False``) are judged by the same
 rule but counted apart from the paper's own claims.
+
+The rule holds each comparison's false calls to 5%, but a claim of many comparisons collects them
+(24 comparisons with no real difference get at least one loss about 42% of the time), so a
+supported or contradicted claim also reports :meth:`Claim.chance`: how often seed noise alone gives
+as many wins or losses among the same comparisons.
 """
 from __future__ import annotations
 
