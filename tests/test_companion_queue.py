@@ -118,3 +118,11 @@ def test_the_queue_covers_every_evaluation_behind_a_verdict():
     queued = {key(*job) for job in _queue().jobs() if len(job) == 3}
     missing = [call for call in rec.calls if key(*call) not in queued]
     assert rec.calls and not missing, missing
+
+
+def test_only_keeps_the_jobs_whose_description_matches():
+    q = _queue()
+    jobs = q.jobs()
+    kept = [j for j in jobs if q.selected(j, ["resnet18_modified", "mobilenet_v2"])]
+    assert kept and all("model" in j[2] for j in kept) and len(kept) == 8
+    assert [j for j in jobs if q.selected(j, [])] == jobs

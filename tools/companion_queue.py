@@ -10,6 +10,7 @@ can be stopped and restarted at any time.
     OMP_NUM_THREADS=1 python tools/companion_queue.py &   # one worker per core; each claims
     OMP_NUM_THREADS=1 python tools/companion_queue.py &   # the next job nobody is running
     python tools/companion_queue.py --list                # the queue, with what is stored
+    OMP_NUM_THREADS=1 python tools/companion_queue.py --only mobilenet_v2 &   # some jobs only
 """
 from __future__ import annotations
 
@@ -100,6 +101,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--worker", default="0/1",
                     help="I/N: consider only every N-th job starting at I (default 0/1: all of them)")
+    ap.add_argument("--only", action="append", default=[], metavar="TEXT",
+                    help="consider only jobs whose description contains TEXT (repeatable: any of them), e.g. "
+                         "--only resnet18 to give the few seeds a short claim still lacks both cores")
     ap.add_argument("--list", action="store_true", help="print the queue and whether each job is stored")
     ap.add_argument("--lock-dir", default=os.path.join(tempfile.gettempdir(), "gift-companion-locks"),
                     help="where workers claim jobs; workers sharing it never run the same job at once")
@@ -109,7 +113,7 @@ def main() -> int:
     ex = Experiment("companion", show_progress=False, run_missing=not args.list)
     os.makedirs(args.lock_dir, exist_ok=True)
     for k, job in enumerate(jobs()):
-        if k % n != i:
+        if k % n != i or not selected(job, args.only):
             continue
         needed = prerequisite(job)
         with _claim(args.lock_dir, job, dry=args.list) as claimed, \
@@ -132,6 +136,12 @@ def main() -> int:
                 text = f"unavailable ({type(err).__name__}: {err})"
             print(f"[{k:3d}] {job}: {text} ({time.time() - start:.0f} s)", flush=True)
     return 0
+
+
+def selected(job: tuple, only: list[str]) -> bool:
+    """Whether ``--only`` keeps ``job``: every job without ``--only``, else those whose description
+    (as ``--list`` prints it) contains one of the texts."""
+    return not only or any(text in repr(job) for text in only)
 
 
 def parse_worker(ap: argparse.ArgumentParser, text: str) -> tuple[int, int]:
