@@ -35,6 +35,9 @@ def default_results_dir() -> Path:
 
 @functools.lru_cache(maxsize=None)
 def git_commit(path: str | None = None) -> str:
+    """The commit of the checkout ``gift`` runs from, with ``+dirty`` when ``gift/`` has uncommitted
+    changes. Cached, and first called when this module is imported: a long-running process records
+    the code it loaded, not whatever the checkout holds when its first result is written."""
     root = path or str(Path(__file__).resolve().parent.parent)
     try:
         out = subprocess.run(
@@ -48,6 +51,9 @@ def git_commit(path: str | None = None) -> str:
         return out.stdout.strip() + ("+dirty" if dirty else "")
     except Exception:
         return "unknown"
+
+
+git_commit()  # the state of the checkout at import time (see the docstring)
 
 
 def device_name(device: torch.device | str) -> str:

@@ -132,17 +132,27 @@ def _welch_terms(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return a.mean(axis=-1) - b.mean(axis=-1), se2, df
 
 
-def null_outcomes(sizes: Sequence[tuple[int, int]], sims: int = 20000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(wins, losses) of ``sims`` simulated claims in which nothing differs: every comparison, with
-    the seed counts of ``sizes`` (method, baseline), is redrawn from one normal distribution and
-    judged by the rule. How often a claim's verdict can arise from seed noise alone: the rule holds
-    each comparison's false calls to 5%, but a claim of many comparisons collects them."""
+def null_outcomes(comparisons: Sequence[tuple[tuple[object, int], tuple[object, int]]], sims: int = 20000,
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(wins, losses) of ``sims`` simulated claims in which nothing differs, each judged by the rule.
+
+    ``comparisons`` lists each comparison's two arms as ``(arm, seeds)``: an arm is any hashable
+    name of a set of runs, and arms of the same name are the same simulated sample, so comparisons
+    that share a run (GIFT against each of several losses on one set) are correlated here as they
+    are in the book. Every arm is redrawn from one normal distribution. This is how often a claim's
+    calls can arise from seed noise alone: the rule holds each comparison's false calls to 5%, but a
+    claim of many comparisons collects them."""
     from scipy import stats
 
     rng = np.random.default_rng(seed)
+    arms: dict = {}
+    for a, b in comparisons:
+        for name, n in (a, b):
+            if name not in arms:
+                arms[name] = rng.standard_normal((sims, n))
     wins, losses = np.zeros(sims, dtype=int), np.zeros(sims, dtype=int)
-    for na, nb in sizes:
-        delta, se2, df = _welch_terms(rng.standard_normal((sims, na)), rng.standard_normal((sims, nb)))
+    for (a, _), (b, _) in comparisons:
+        delta, se2, df = _welch_terms(arms[a], arms[b])
         called = 2 * stats.t.sf(np.abs(delta) / np.sqrt(se2), df) < ALPHA
         wins += called & (delta > 0)
         losses += called & (delta < 0)

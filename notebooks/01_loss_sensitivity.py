@@ -96,7 +96,7 @@ display(Markdown(describe_profile(profile)))
 # | data | Tiny-ImageNet, ImageNet-1K (Figure 1); CIFAR-100, Tiny-ImageNet, ImageNet-1K (Table 6) | the profile's dataset (above) |
 # | sets | the authors' SRe2L, RDED, G-VBSM, DATM sets | our own RDED and SRe2L sets (distilled with our teacher), the authors' DATM CIFAR-10 set |
 # | student | ConvNet | the profile's ConvNet-3; DATM sets with instance norm, as DATM |
-# | labels | teacher logits on every augmented batch; DATM: its stored labels | the same |
+# | labels | not stated in the text (the authors' code: teacher logits on every augmented batch; DATM: its stored labels) | the code's way |
 #
 # Everything but the loss is held fixed: the same images, the same teacher relabelling every
 # augmented batch, the same student, optimizer and number of epochs. A difference between two rows

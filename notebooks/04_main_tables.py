@@ -122,8 +122,8 @@ plot_teachers(ex, teachers);
 # %% [markdown]
 # A ResNet-18 (modified) teacher is not trained here. The CIFAR teacher of the SRe2L code is trained
 # for 200 epochs, and on this project's CPUs a ResNet-18 step costs several ConvNet-3 steps, so even
-# our short ConvNet-3 recipe would take hours with a ResNet-18 (the measured step times are on
-# {doc}`00_protocol`), and no GPU has been lent to the project. Every set in this book is therefore
+# our short ConvNet-3 recipe would take hours with a ResNet-18, and no GPU has been lent to the
+# project. Every set in this book is therefore
 # relabelled by a ConvNet-3 teacher, also for the ResNet-18 students of {doc}`06_generalization`.
 #
 # ## The distilled sets
@@ -157,8 +157,8 @@ mt = MainTable(ex)
 #
 # "GIFT − baseline" is GIFT minus its matched baseline and "outcome" its verdict by the book's rule.
 # The baseline is the method's own loss for a distilled set, and KL with the same teacher for random
-# subsets: their own soft CE runs at $T = 1$, so it would differ from GIFT in more than the loss
-# (see the verdict); it is shown as an extra column. The paper's columns are the
+# subsets, so that they are judged against the same baseline as the RDED and SRe2L sets (whose own
+# loss is that KL); their own loss, soft CE at $T = 1$, stays in the "ours: own" column. The paper's columns are the
 # ConvNet rows of its Table 1 (own → GIFT, gain); "—" where the paper has no such cell. The datasets
 # differ, so only the direction of a gain can be compared with the paper, not its size.
 

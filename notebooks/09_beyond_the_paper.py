@@ -97,8 +97,8 @@ display(Markdown(describe_profile(profile)))
 # - **DATM** is different: its labels are learned logits stored with the images, its student is an
 #   instance-norm ConvNet and its images are ZCA-whitened. Its matched random baseline is therefore a
 #   random subset relabelled by an *instance-norm* teacher and trained on an instance-norm student
-#   (pixel space; the ZCA difference remains). It needs the instance-norm teacher, which may not be
-#   trained yet.
+#   (pixel space; the ZCA difference remains), relabelled by the instance-norm teacher of
+#   {doc}`04_main_tables`.
 # - **Budget.** {glue:text}`beyond_epochs` epochs and {glue:text}`beyond_seeds` seeds per run, the
 #   paper's training length. Of the {glue:text}`beyond_evaluations` evaluations this chapter asks
 #   for, {glue:text}`beyond_available` are in the store; {glue:text}`beyond_missing_hard` of the

@@ -41,21 +41,23 @@
 #   comparisons are not computed yet is marked *provisional*: its verdict can still change.
 # - **Many comparisons collect false calls.** The rule holds each comparison's false calls to 5%,
 #   but a claim of many comparisons collects them: with no real difference anywhere, a claim of 24
-#   comparisons would get at least one loss, hence "contradicted", {glue:text}`chance_24` of the
-#   time. So every supported or contradicted claim also gives the chance that seed noise alone
-#   produces as many wins (or losses) among the same comparisons, simulated with their seed counts
-#   (`gift.stats.null_outcomes`). A small chance means the calls are more than collected noise; a
-#   large one means the verdict rests on what noise gives anyway.
+#   independent comparisons would get at least one loss, hence "contradicted", {glue:text}`chance_24`
+#   of the time. So every supported or contradicted claim also gives the chance that seed noise
+#   alone produces as many wins (or losses) among the same comparisons, simulated with their seed
+#   counts; comparisons that share a run (GIFT against several losses on one set) share it in the
+#   simulation too (`gift.stats.null_outcomes`). A small chance means the calls are more than
+#   collected noise; a large one means the verdict rests on what noise gives anyway.
 # - Two claims are numeric checks, not seed comparisons, and say so in their row: Theorem 1's bound
 #   (a win where it holds on every batch measured, a loss where it fails on most) and the cost (a win
 #   when GIFT's step takes at most 2% longer than KL's).
 # - Every ConvNet-3 comparison is judged at the paper's budget (1000 epochs) with 5 seeds; until its
 #   1000-epoch runs are stored it shows as "not computed". The larger students (ResNet-18,
-#   MobileNet-V2) would take 30–45 minutes per 1000-epoch seed on this CPU, so their comparisons are
+#   MobileNet-V2) would take about 15–70 minutes per 1000-epoch seed on this CPU, so their comparisons are
 #   judged on 300-epoch runs and their claim is marked *short budget*; {doc}`00_protocol` lists every
 #   such difference.
-# - Claims of the paper and controls this book adds (named "Control") are judged alike but counted
-#   apart.
+# - Claims the paper states are counted apart from what this book adds: its controls (named
+#   "Control") and its readings of patterns in the paper's tables that the text does not state
+#   (named "Reading"). All are judged alike.
 #
 # Accuracies are the authors' number: the best of the four test checkpoints of each seed.
 
@@ -146,7 +148,7 @@ glue("paper_tally", verdicts.tally_text([c for c in claims if c.paper]), display
 glue("control_tally", verdicts.tally_text([c for c in claims if not c.paper]), display=False)
 
 # %% [markdown]
-# Of the paper's claims, {glue:text}`paper_tally`. Of the book's controls,
+# Of the claims the paper states, {glue:text}`paper_tally`. Of the book's controls and readings,
 # {glue:text}`control_tally`. A claim that is not testable here (its runs are not in the store yet,
 # or need a GPU) counts neither for nor against the paper, and a provisional verdict rests on the
 # comparisons computed so far. The chapters explain each verdict; the comparisons behind them

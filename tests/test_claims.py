@@ -40,10 +40,21 @@ def test_a_claim_reports_counts_and_median_effect():
 def test_noise_alone_calls_each_comparison_at_most_five_percent_of_the_time():
     from gift.stats import null_outcomes
 
-    wins, losses = null_outcomes([(5, 5)], sims=40000)
+    one = [(("gift", 5), ("kl", 5))]
+    wins, losses = null_outcomes(one, sims=40000)
     assert 0.015 < wins.mean() < 0.035 and 0.015 < losses.mean() < 0.035 and (wins + losses).mean() <= 0.05
-    again = null_outcomes([(5, 5)], sims=40000)
+    again = null_outcomes(one, sims=40000)
     assert (again[0] == wins).all()  # seeded: the same numbers on every render
+
+
+def test_comparisons_sharing_an_arm_are_simulated_sharing_it():
+    from gift.stats import null_outcomes
+
+    # GIFT against eight losses on one set: a lucky GIFT draw wins several of them at once
+    shared = [(("gift", 5), (f"loss{k}", 5)) for k in range(8)]
+    apart = [((f"gift{k}", 5), (f"loss{k}", 5)) for k in range(8)]
+    p_shared, p_apart = ((null_outcomes(c)[0] >= 2).mean() for c in (shared, apart))
+    assert p_shared > 2 * p_apart
 
 
 def test_the_chance_column_separates_collected_false_calls_from_real_ones():
@@ -51,12 +62,17 @@ def test_the_chance_column_separates_collected_false_calls_from_real_ones():
 
     from gift.companion.claims import chance_text
 
-    # one loss among 24 comparisons is what noise gives about 4 times in 10
-    noisy = Claim("a", "ch", [DOWN] + [FLAT] * 23)
+    # one loss among 24 independent comparisons is what noise gives about 4 times in 10
+    flats = [Comparison(f"flat{k}", tuple(v + 0.01 * k for v in FLAT.values), tuple(v - 0.01 * k for v in FLAT.base_values))
+             for k in range(23)]
+    noisy = Claim("a", "ch", [DOWN] + flats)
     assert noisy.verdict == CONTRADICTED and 0.3 < noisy.chance() < 0.6
     # two losses among four, or two wins of two, are rare under noise
-    assert Claim("a", "ch", [DOWN, DOWN, FLAT, FLAT]).chance() < 0.01
-    assert chance_text(Claim("a", "ch", [UP, UP])) == "< 0.1%"
+    assert Claim("a", "ch", [DOWN, Comparison("down2", DOWN.values, (60.1, 60.0, 59.9, 60.2, 60.1)), *flats[:2]]).chance() < 0.01
+    up2 = Comparison("up2", tuple(v + 0.05 for v in UP.values), (59.9, 60.0, 60.1, 60.0, 59.8))
+    assert chance_text(Claim("a", "ch", [UP, up2])) == "< 0.1%"
+    # the same two runs compared twice are no more evidence than once
+    assert chance_text(Claim("a", "ch", [UP, UP])) == chance_text(Claim("a", "ch", [UP])) == "2%"
     # nothing to weigh: a mixed claim, an untestable one
     assert math.isnan(Claim("a", "ch", [FLAT, FLAT]).chance()) and chance_text(Claim("a", "ch", [MISSING])) == "—"
 

@@ -66,8 +66,8 @@ def test_a_comparison_behind_several_claims_is_listed_once():
 def test_a_missing_long_arm_is_never_a_flip():
     short = Comparison("x", (60.0, 60.1, 60.2), (59.0, 59.1, 59.2))
     long = Comparison("x", (), (61.0,))
-    assert not sensitivity.BudgetPair("c", short, long).changed
-    assert "not computed yet" in sensitivity.budget_table([sensitivity.BudgetPair("c", short, long)])
+    assert not sensitivity.BudgetPair("c", short, long, long).changed
+    assert "not computed yet" in sensitivity.budget_table([sensitivity.BudgetPair("c", short, long, long)])
     assert sensitivity.budget_table([]) == "No 300-epoch run is in the store."
 
 
@@ -108,3 +108,13 @@ def test_precision_reading_says_whether_bf16_decides():
     assert "gift moves beyond noise" in sensitivity.precision_reading([tie, tie], [same, moved])
     assert "differs between the precisions (win in bf16, tie in fp32)" in sensitivity.precision_reading([win, tie], [same, same])
     assert "not all computed" in sensitivity.precision_reading([tie, Comparison("x")], [same, same])
+
+
+def test_a_flip_is_judged_on_the_same_seeds_and_the_verdict_column_is_shown_beside_it():
+    long, short = Store(1000), Store(300)
+    # stand-in: the same-seed twin behaves like the short budget, so nothing flips on matched seeds
+    pairs = sensitivity.budget_pairs(long, short, claims=("improves_every_method",), matched=Store(300))
+    gift_vs_kl = [p for p in pairs if ": gift vs" in p.short.label]
+    assert gift_vs_kl and not any(p.changed for p in gift_vs_kl)
+    assert all(p.long.outcome == "loss" and p.matched.outcome == "win" for p in gift_vs_kl)
+    assert sensitivity.budget_table(pairs).splitlines()[0].endswith("| 1000 epochs, all seeds (the verdict) |")

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import functools
 import json
 import hashlib
 import os
@@ -157,13 +158,20 @@ def versions() -> dict[str, str]:
     return found
 
 
+#: what a chapter's execution depends on; "dirty" means one of these has uncommitted changes. The
+#: executed notebooks this tool writes and the results store that workers fill are outputs, not code.
+CODE_PATHS = ("gift", "notebooks", "tools", "pyproject.toml")
+
+
+@functools.lru_cache(maxsize=None)
 def git_state() -> dict[str, object]:
-    """``{"commit": sha, "dirty": bool}`` of the checkout, or {} outside a git checkout."""
+    """``{"commit": sha, "dirty": bool}`` of the checkout when this run started (cached: a commit
+    made while chapters execute does not relabel the later ones), or {} outside a git checkout."""
     try:
         sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
                              check=True).stdout.strip()
-        status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                                capture_output=True, text=True, check=True).stdout
+        status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--",
+                                 *CODE_PATHS], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return {}
     return {"commit": sha, "dirty": bool(status.strip())}
@@ -340,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="list the chapter sources and exit")
     args = ap.parse_args(argv)
 
+    git_state()  # the checkout's state now, before any chapter writes its output
     chapters = select(args.names)
     if args.list:
         print("\n".join(str(p.relative_to(ROOT)) for p in chapters))

@@ -173,16 +173,42 @@ class Checklist:
             comps += [self.compare(f"{m}: gift vs {L}", gift, self.ev(m, loss=L)) for L in self.ex.profile.kd_losses]
         return Claim("GIFT beats KD, WSLD, DKD and NKD", "05_kd_comparison", comps)
 
+    def _kl_falls(self) -> dict:
+        """Per optimizer (SGD, Adam): the authors' KL there against KL under AdamW, and how far it
+        falls towards chance (:func:`collapse_share`; nan when either arm is not computed)."""
+        adamw = self.ev("rded", loss="kl")
+        out = {}
+        for opt in ("sgd", "adam"):
+            c = self.compare(f"rded, kl: {opt} vs adamw", self.ev("rded", loss="kl", optimizer=opt), adamw)
+            share = collapse_share(c.mean, c.base_mean, 100 / self.ex.num_classes) if c.available else float("nan")
+            out[opt] = (c, share)
+        return out
+
+    def kl_collapses(self) -> Claim:
+        """Section 5.4 / Tables 5, 12: the authors' KL "performs poorly" under SGD and Adam. A
+        collapse is a loss by the rule against KL under AdamW that falls at least
+        :data:`COLLAPSE_SHARE` of the way to chance (a numeric check per optimizer)."""
+        checks = [Check(f"rded, {opt}: KL {c.mean:.2f}% against {c.base_mean:.2f}% under AdamW ({c.outcome} by the "
+                        f"rule), {round(100 * share)}% of the way to chance", float(c.outcome == LOSS and share >= COLLAPSE_SHARE))
+                  if c.available else Check(f"rded, {opt}: KL against KL under AdamW")
+                  for opt, (c, share) in self._kl_falls().items()]
+        return Claim("The authors' KL collapses under SGD and Adam", "06_generalization", checks,
+                     note=f"a check per optimizer: a collapse is a loss by the rule that falls at least "
+                          f"{100 * COLLAPSE_SHARE:.0f}% of the way from KL's AdamW accuracy to chance")
+
     def avoids_collapse(self) -> Claim:
-        """Tables 5, 12: under SGD and Adam, GIFT beats the authors' KL (T = 20, no T²)."""
-        kl = {opt: self.ev("rded", loss="kl", optimizer=opt) for opt in ("sgd", "adam", "adamw")}
-        comps = [self.compare(f"rded, {opt}: gift vs kl", self.ev("rded", loss="gift", optimizer=opt), kl[opt])
-                 for opt in ("sgd", "adam")]
-        falls = [f"{opt} {100 * collapse_share(c.mean, c.base_mean, 100 / self.ex.num_classes):.0f}%"
-                 for opt in ("sgd", "adam") if (c := compare(opt, kl[opt], kl["adamw"])).available]
-        note = ("how far KL itself falls from its AdamW accuracy towards chance: " + ", ".join(falls)
-                + f" (a collapse is a fall of at least {100 * COLLAPSE_SHARE:.0f}%; a win where KL does not collapse "
-                "is GIFT beating a weakened KL)") if falls else ""
+        """Tables 5, 12: under SGD and Adam, GIFT beats the authors' KL (T = 20, no T²). Only an
+        optimizer under which KL collapses (:meth:`kl_collapses`) tests the claim: where KL does not
+        collapse there is nothing to avoid, and GIFT beating it there is a different statement."""
+        comps, skipped = [], []
+        for opt, (fall, share) in self._kl_falls().items():
+            if fall.available and not (fall.outcome == LOSS and share >= COLLAPSE_SHARE):
+                skipped.append(f"{opt} (KL falls {round(100 * share)}%)")
+                continue
+            comps.append(self.compare(f"rded, {opt}: gift vs kl", self.ev("rded", loss="gift", optimizer=opt),
+                                      self.ev("rded", loss="kl", optimizer=opt)))
+        note = ("tested only where KL collapses; not under " + ", ".join(skipped)
+                + ", where KL does not collapse and there is nothing to avoid") if skipped else ""
         return Claim("Under SGD and Adam, GIFT avoids the collapse of the KL loss", "06_generalization", comps,
                      note=note)
 
@@ -200,11 +226,15 @@ class Checklist:
                      note="not a claim the paper tests: its control (KL x T^2) is ours")
 
     def sgd_adam_beat_adamw(self) -> Claim:
-        """Table 12: with GIFT, SGD and Adam beat AdamW."""
+        """A pattern of the paper's ConvNet tables (5, 12), not a sentence of its text: with GIFT,
+        SGD and Adam beat AdamW. Its ResNet-18 rows of Table 12 go the other way for Adam."""
         gift_adamw = self.ev("rded", loss="gift")
         comps = [self.compare(f"rded, gift: {opt} vs adamw", self.ev("rded", loss="gift", optimizer=opt), gift_adamw)
                  for opt in ("sgd", "adam")]
-        return Claim("With GIFT, SGD and Adam beat AdamW", "06_generalization", comps)
+        return Claim("Reading of the paper's ConvNet tables: with GIFT, SGD and Adam beat AdamW", "06_generalization",
+                     comps, paper=False,
+                     note="a pattern of Tables 5 and 12 (ConvNet), not stated in the paper's text; its ResNet-18 rows "
+                          "of Table 12 go the other way for Adam")
 
     def cross_architecture(self) -> Claim:
         """Table 4: GIFT against the set's own loss when a larger student learns from ConvNet data."""
@@ -257,8 +287,8 @@ class Checklist:
         """Every claim, in the order of the paper."""
         builders: list[Callable[[], Claim]] = [
             self.loss_choice, self.gift_best_loss, self.theorem_bound, self.improves_every_method,
-            self.random_control, self.both_modules, self.gamma, self.beats_kd, self.avoids_collapse,
-            self.collapse_is_the_loss, self.sgd_adam_beat_adamw, self.cross_architecture, self.continual,
+            self.random_control, self.both_modules, self.gamma, self.beats_kd, self.kl_collapses,
+            self.avoids_collapse, self.collapse_is_the_loss, self.sgd_adam_beat_adamw, self.cross_architecture, self.continual,
         ]
         return [build() for build in builders]
 

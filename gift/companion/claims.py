@@ -14,7 +14,7 @@ so the verdict can still change). Controls the book adds (``paper=False``) are j
 rule but counted apart from the paper's own claims.
 
 The rule holds each comparison's false calls to 5%, but a claim of many comparisons collects them
-(24 comparisons with no real difference get at least one loss about 42% of the time), so a
+(24 independent comparisons with no real difference get at least one loss about 42% of the time), so a
 supported or contradicted claim also reports :meth:`Claim.chance`: how often seed noise alone gives
 as many wins or losses among the same comparisons.
 """
@@ -92,7 +92,9 @@ class Claim:
         side = {SUPPORTED: WIN, MOSTLY: WIN, CONTRADICTED: LOSS}.get(self.verdict)
         if side is None or not all(hasattr(c, "p_value") for c in made):
             return float("nan")
-        wins, losses = null_outcomes([(len(c.values), len(c.base_values)) for c in made], sims)
+        # an arm is named by its seed accuracies: the same run behind two comparisons is one sample
+        wins, losses = null_outcomes([((c.values, len(c.values)), (c.base_values, len(c.base_values))) for c in made],
+                                     sims)
         return float(np.mean((wins if side == WIN else losses) >= self.counts()[side]))
 
     def median_effect(self) -> tuple[float, float, float]:
@@ -127,9 +129,10 @@ CHECKLIST_HEADER = ("claim", "verdict", "W/T/L", "median effect [95% CI]", "as m
 
 
 def noise_contradicts(n_comparisons: int, seeds: int = 5) -> float:
-    """The chance that a claim of ``n_comparisons`` with ``seeds`` seeds per arm and no real
-    difference anywhere gets at least one loss, which on the scale alone (no win) is "contradicted"."""
-    _, losses = null_outcomes([(seeds, seeds)] * n_comparisons)
+    """The chance that a claim of ``n_comparisons`` independent comparisons (no arm shared) with
+    ``seeds`` seeds per arm and no real difference anywhere gets at least one loss, which on the
+    scale alone (no win) is "contradicted"."""
+    _, losses = null_outcomes([((("method", k), seeds), (("baseline", k), seeds)) for k in range(n_comparisons)])
     return float(np.mean(losses >= 1))
 
 

@@ -248,8 +248,8 @@ class MainTable:
         self.missing = [k for k, r in self.results.items() if r is None]
 
     def baseline(self, m: str, ipc: int) -> str:
-        """The matched baseline GIFT is compared with: KL with the same teacher for random subsets
-        (their own loss, soft CE at T = 1, differs from KL in the temperature too), else the own loss."""
+        """The matched baseline GIFT is compared with: KL with the same teacher for random subsets (the
+        baseline of the RDED and SRe2L sets, whose own loss it is), else the method's own loss."""
         return "kl" if (m, ipc, "kl") in self.results else "own"
 
     def baseline_loss(self, m: str, ipc: int) -> str:

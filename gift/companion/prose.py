@@ -85,7 +85,8 @@ def claim_values(prefix: str, claim) -> dict:
         f"{prefix}_wins": n["win"], f"{prefix}_ties": n["tie"], f"{prefix}_losses": n["loss"],
         f"{prefix}_missing": n["missing"], f"{prefix}_total": len(claim.comparisons),
         f"{prefix}_computed": len(claim.comparisons) - n["missing"],
-        f"{prefix}_median": "not computed" if math.isnan(med) else f"{med:+.2f} points [{lo:+.2f}, {hi:+.2f}]",
+        f"{prefix}_median": "not computed" if math.isnan(med) else (
+            f"{med:+.2f} points, that comparison's 95% interval [{lo:+.2f}, {hi:+.2f}]"),
         f"{prefix}_evidence": claim.evidence(), f"{prefix}_n": len(claim.comparisons),
     }
 

@@ -35,36 +35,49 @@ def short_budget_experiment(profile: str = "companion") -> Experiment:
     return Experiment(short, run_missing=False, show_progress=False)
 
 
+def same_seeds_experiment(profile: str = "companion") -> Experiment:
+    """The profile at its own budget but with the short budget's seeds only: the 1000-epoch twin of
+    a 300-epoch comparison, so that the two differ in the budget and nothing else."""
+    p = get_profile(profile)
+    return Experiment(dataclasses.replace(p, seeds=SHORT_SEEDS), run_missing=False, show_progress=False)
+
+
 @dataclass(frozen=True)
 class BudgetPair:
-    """One checklist comparison at both budgets."""
+    """One checklist comparison at both budgets: ``short`` and ``matched`` differ in the budget only
+    (same seeds); ``long`` is the verdict's own comparison (all the profile's seeds)."""
 
     claim: str
     short: Comparison
+    matched: Comparison
     long: Comparison
 
     @property
     def changed(self) -> bool:
-        """True when both are computed and the rule's outcome differs."""
-        return self.short.available and self.long.available and self.short.outcome != self.long.outcome
+        """True when both budgets are computed on the same seeds and the rule's outcome differs."""
+        return self.short.available and self.matched.available and self.short.outcome != self.matched.outcome
 
 
-def budget_pairs(long: Experiment, short: Experiment, claims=BUDGET_CLAIMS) -> list[BudgetPair]:
+def budget_pairs(long: Experiment, short: Experiment, claims=BUDGET_CLAIMS,
+                 matched: Experiment | None = None) -> list[BudgetPair]:
     """Every comparison of ``claims`` whose short-budget arm is computed, built once per budget and
     listed once: a comparison that tests several claims (the same two sets of runs) names them all,
-    so a count of flipped outcomes counts each comparison once."""
+    so a count of flipped outcomes counts each comparison once. ``matched`` is ``long`` on the short
+    budget's seeds (:func:`same_seeds_experiment`); without it, ``long`` stands in."""
     out: dict[tuple, BudgetPair] = {}
-    at_long, at_short = Checklist(long), Checklist(short)
+    lists = [Checklist(e) for e in (short, matched or long, long)]
     for name in claims:
-        c_long, c_short = getattr(at_long, name)(), getattr(at_short, name)()
-        for s, lg in zip(c_short.comparisons, c_long.comparisons):
+        c_short, c_matched, c_long = (getattr(cl, name)() for cl in lists)
+        # look the twins up by label: a claim may test fewer comparisons at one budget
+        twin = [{c.label: c for c in claim.comparisons} for claim in (c_matched, c_long)]
+        for s in c_short.comparisons:
             if not s.available:
                 continue
             runs = (s.values, s.base_values)
             if runs in out:
                 out[runs] = dataclasses.replace(out[runs], claim=f"{out[runs].claim}; {c_short.claim}")
             else:
-                out[runs] = BudgetPair(c_short.claim, s, lg)
+                out[runs] = BudgetPair(c_short.claim, s, *(t.get(s.label, Comparison(s.label)) for t in twin))
     return list(out.values())
 
 
@@ -81,28 +94,29 @@ def _cell(c: Comparison) -> str:
 def budget_table(pairs: list[BudgetPair]) -> str:
     if not pairs:
         return "No 300-epoch run is in the store."
-    rows = [[p.claim, p.short.label, _cell(p.short), _cell(p.long), "**changes**" if p.changed else ""]
-            for p in pairs]
-    return markdown_table(["claim", "comparison", f"{SHORT_EPOCHS} epochs, {len(SHORT_SEEDS)} seeds",
-                           "1000 epochs, 5 seeds", ""], rows)
+    rows = [[p.claim, p.short.label, _cell(p.short), _cell(p.matched), "**changes**" if p.changed else "",
+             _cell(p.long)] for p in pairs]
+    seeds = f"seeds {SHORT_SEEDS[0]}–{SHORT_SEEDS[-1]}"
+    return markdown_table(["claim", "comparison", f"{SHORT_EPOCHS} epochs, {seeds}", f"1000 epochs, {seeds}",
+                           "", "1000 epochs, all seeds (the verdict)"], rows)
 
 
 def budget_scatter(pairs: list[BudgetPair], ax=None):
     """Difference at the short budget against the same at the long one; red where the outcome flips."""
     import matplotlib.pyplot as plt
 
-    both = [p for p in pairs if p.long.available]
+    both = [p for p in pairs if p.matched.available]
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.2))
     if both:
-        ax.scatter([p.short.delta for p in both], [p.long.delta for p in both], s=14,
+        ax.scatter([p.short.delta for p in both], [p.matched.delta for p in both], s=14,
                    c=["#d62728" if p.changed else "#1f77b4" for p in both])
         lim = 1.1 * max(abs(v) for p in both for v in (p.short.delta, p.long.delta))
         ax.plot([-lim, lim], [-lim, lim], color="black", linewidth=0.8)
     else:
         ax.text(0.5, 0.5, "no comparison at both budgets yet", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel(f"difference at {SHORT_EPOCHS} epochs (points)")
-    ax.set_ylabel("difference at 1000 epochs (points)")
+    ax.set_ylabel("difference at 1000 epochs, same seeds (points)")
     return ax
 
 
@@ -177,4 +191,4 @@ def _loss_label(run: tuple) -> str:
 
 
 __all__ = ["BUDGET_CLAIMS", "BudgetPair", "PRECISION_CASE", "anchor_table", "budget_gain", "budget_pairs", "budget_scatter",
-           "budget_table", "precision_comparisons", "precision_reading", "precision_results", "precision_table", "short_budget_experiment"]
+           "budget_table", "same_seeds_experiment", "precision_comparisons", "precision_reading", "precision_results", "precision_table", "short_budget_experiment"]
