@@ -90,7 +90,7 @@ def test_adam_decay_reading_follows_the_adam_half_of_the_control():
     helped = Comparison("rded, adam: kl vs kl x T^2", (62.0, 62.2, 62.1), (64.6, 64.8, 64.7))
     same = Comparison("rded, adam: kl vs kl x T^2", (64.6, 64.9, 64.7), (64.6, 64.8, 64.7))
     sgd = Comparison("rded, sgd: kl vs kl x T^2", (30.0, 30.2, 30.1), (63.6, 63.8, 63.7))
-    assert "does act through the decay" in gen.adam_decay_reading(Claim("c", "06", [sgd, helped]))
+    assert "does act under Adam" in gen.adam_decay_reading(Claim("c", "06", [sgd, helped]))
     assert "does not change the result" in gen.adam_decay_reading(Claim("c", "06", [sgd, same]))
     assert "not computed" in gen.adam_decay_reading(Claim("c", "06", [sgd, Comparison("rded, adam: kl vs kl x T^2")]))
 

@@ -373,8 +373,9 @@ def adam_decay_reading(control) -> str:
     if adam is None or not adam.available:
         return "its runs are not computed yet."
     if adam.outcome == LOSS:
-        return (f"KL×T² beats KL under Adam ({clause(adam)}), so the loss scale does act through the decay; what it "
-                "costs here is the size of the Adam row's fall above.")
+        return (f"KL×T² beats KL under Adam ({clause(adam)}), so the loss scale does act under Adam, through the "
+                "coupled decay or ε (the runs cannot tell the two apart); what it costs here is the Adam row's drop "
+                "above.")
     return (f"KL and KL×T² do not differ in KL×T²'s favour under Adam ({clause(adam)}): the decay does not change "
             "the result measurably here.")
 
