@@ -41,8 +41,7 @@ def jobs(profile: str | Profile = "companion") -> list[tuple]:
     (short budget); continual learning."""
     p = get_profile(profile)
     J: list[tuple] = []
-    for m in ("random", "rded", "sre2l", "datm"):
-        J += [(m, 10, {"loss": L}) for L in dict.fromkeys((OWN_LOSS[m], "kl", "gift"))]
+    J += _main_table(10, ("random", *DISTILLED))
     J += [("rded", 10, {"loss": L, "precision": "fp32"}) for L in ("kl", "gift")]
     for opt in ("sgd", "adam"):
         J += [("rded", 10, {"loss": "kl", "optimizer": opt}), ("rded", 10, {"loss": "gift", "optimizer": opt}),
@@ -72,11 +71,10 @@ def jobs(profile: str | Profile = "companion") -> list[tuple]:
     return unique
 
 
-def _main_table(ipc: int) -> list[tuple]:
-    """The main table at ``ipc`` for the sets distilled at every IPC (DATM's released set is IPC 10
-    only): each set's own loss, KL and GIFT."""
-    return [(m, ipc, {"loss": L}) for m in ("random", *ABLATION_SETS)
-            for L in dict.fromkeys((OWN_LOSS[m], "kl", "gift"))]
+def _main_table(ipc: int, sets: tuple = ("random", *ABLATION_SETS)) -> list[tuple]:
+    """The main table at ``ipc``: each set's own loss, KL and GIFT. By default the sets distilled at
+    every IPC (DATM's released set is IPC 10 only)."""
+    return [(m, ipc, {"loss": L}) for m in sets for L in dict.fromkeys((OWN_LOSS[m], "kl", "gift"))]
 
 
 def prerequisite(job: tuple) -> tuple | None:

@@ -12,6 +12,7 @@ threshold to a result.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -31,6 +32,12 @@ TO_CHANCE_SHARE = 0.9  # ... and of at least 90% of it, a collapse to chance (th
 def collapse_share(mean: float, adamw_mean: float, chance: float) -> float:
     """How far an optimizer's accuracy fell from AdamW's towards chance: 0 = no fall, 1 = chance."""
     return (adamw_mean - mean) / (adamw_mean - chance)
+
+
+def is_collapse(fall: Comparison, share: float) -> bool:
+    """A collapse: KL under an optimizer loses to KL under AdamW by the rule (``fall``) and falls at
+    least :data:`COLLAPSE_SHARE` of the way to chance (``share``, :func:`collapse_share`)."""
+    return fall.outcome == LOSS and share >= COLLAPSE_SHARE
 
 
 @dataclass(frozen=True)
@@ -173,9 +180,11 @@ class Checklist:
             comps += [self.compare(f"{m}: gift vs {L}", gift, self.ev(m, loss=L)) for L in self.ex.profile.kd_losses]
         return Claim("GIFT beats KD, WSLD, DKD and NKD", "05_kd_comparison", comps)
 
+    @functools.cached_property
     def _kl_falls(self) -> dict:
         """Per optimizer (SGD, Adam): the authors' KL there against KL under AdamW, and how far it
-        falls towards chance (:func:`collapse_share`; nan when either arm is not computed)."""
+        falls towards chance (:func:`collapse_share`; nan when either arm is not computed). Looked
+        up once: two claims read it."""
         adamw = self.ev("rded", loss="kl")
         out = {}
         for opt in ("sgd", "adam"):
@@ -189,9 +198,9 @@ class Checklist:
         collapse is a loss by the rule against KL under AdamW that falls at least
         :data:`COLLAPSE_SHARE` of the way to chance (a numeric check per optimizer)."""
         checks = [Check(f"rded, {opt}: KL {c.mean:.2f}% against {c.base_mean:.2f}% under AdamW ({c.outcome} by the "
-                        f"rule), {round(100 * share)}% of the way to chance", float(c.outcome == LOSS and share >= COLLAPSE_SHARE))
+                        f"rule), {round(100 * share)}% of the way to chance", float(is_collapse(c, share)))
                   if c.available else Check(f"rded, {opt}: KL against KL under AdamW")
-                  for opt, (c, share) in self._kl_falls().items()]
+                  for opt, (c, share) in self._kl_falls.items()]
         return Claim("The authors' KL collapses under SGD and Adam", "06_generalization", checks,
                      note=f"a check per optimizer: a collapse is a loss by the rule that falls at least "
                           f"{100 * COLLAPSE_SHARE:.0f}% of the way from KL's AdamW accuracy to chance")
@@ -201,8 +210,8 @@ class Checklist:
         optimizer under which KL collapses (:meth:`kl_collapses`) tests the claim: where KL does not
         collapse there is nothing to avoid, and GIFT beating it there is a different statement."""
         comps, skipped = [], []
-        for opt, (fall, share) in self._kl_falls().items():
-            if fall.available and not (fall.outcome == LOSS and share >= COLLAPSE_SHARE):
+        for opt, (fall, share) in self._kl_falls.items():
+            if fall.available and not is_collapse(fall, share):
                 skipped.append(f"{opt} (KL falls {round(100 * share)}%)")
                 continue
             comps.append(self.compare(f"rded, {opt}: gift vs kl", self.ev("rded", loss="gift", optimizer=opt),
@@ -299,4 +308,4 @@ def cost_check(step_ratio: float, limit: float = 1.02) -> Check:
 
 
 __all__ = ["ABLATION_SETS", "COLLAPSE_SHARE", "Check", "Checklist", "DISTILLED", "IPC", "TO_CHANCE_SHARE", "collapse_share",
-           "cost_check"]
+           "cost_check", "is_collapse"]

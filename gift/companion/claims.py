@@ -136,12 +136,16 @@ def noise_contradicts(n_comparisons: int, seeds: int = 5) -> float:
     return float(np.mean(losses >= 1))
 
 
-def chance_text(claim: Claim) -> str:
-    """:meth:`Claim.chance` as a table cell: ``"4%"``, ``"< 0.1%"``, or ``"—"`` (mixed, untestable, checks)."""
-    p = claim.chance()
+def format_chance(p: float) -> str:
+    """A :meth:`Claim.chance` value as text: ``"4%"``, ``"< 0.1%"``, or ``"—"`` (nan: mixed, untestable, checks)."""
     if p != p:
         return "—"
     return "< 0.1%" if p < 0.001 else f"{100 * p:.0f}%" if p >= 0.01 else f"{100 * p:.1f}%"
+
+
+def chance_text(claim: Claim) -> str:
+    """:meth:`Claim.chance` as a table cell (:func:`format_chance`)."""
+    return format_chance(claim.chance())
 
 
 def checklist_rows(claims: list[Claim], here: str = "10_claims") -> list[tuple]:
@@ -177,4 +181,4 @@ def comparisons_text(claims: list[Claim]) -> str:
 
 
 __all__ = ["CHECKLIST_HEADER", "CONTRADICTED", "Claim", "Comparison", "MIXED", "MOSTLY", "NOT_TESTABLE", "SUPPORTED", "VERDICTS",
-           "chance_text", "checklist_rows", "compare", "comparisons_text", "effect_text", "noise_contradicts", "tally_text", "verdict_of", "verdict_tally"]
+           "chance_text", "checklist_rows", "format_chance", "compare", "comparisons_text", "effect_text", "noise_contradicts", "tally_text", "verdict_of", "verdict_tally"]

@@ -3,7 +3,7 @@ lines, and the run plan the regression tests check."""
 from __future__ import annotations
 
 from ..evaluation import EvalResult
-from .claims import chance_text
+from .claims import format_chance
 
 def fmt(result: EvalResult | None, which: str = "best") -> str:
     """``"62.31 ± 0.42"`` (mean ± population std over seeds) or ``"not computed"``."""
@@ -130,7 +130,7 @@ def claim_report(claim, *, paper: str = "") -> str:
     if chance == chance:  # a supported or contradicted claim of seed comparisons
         side = "wins" if claim.verdict.endswith("supported") else "losses"
         lines[0] += (f" Seed noise alone, with no real difference anywhere, gives as many {side} among these "
-                     f"comparisons in {chance_text(claim)} of simulated claims.")
+                     f"comparisons in {format_chance(chance)} of simulated claims.")
     if paper:
         lines.append(f"*Paper:* {paper}")
     rows = []

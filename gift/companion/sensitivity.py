@@ -111,7 +111,7 @@ def budget_scatter(pairs: list[BudgetPair], ax=None):
     if both:
         ax.scatter([p.short.delta for p in both], [p.matched.delta for p in both], s=14,
                    c=["#d62728" if p.changed else "#1f77b4" for p in both])
-        lim = 1.1 * max(abs(v) for p in both for v in (p.short.delta, p.long.delta))
+        lim = 1.1 * max(abs(v) for p in both for v in (p.short.delta, p.matched.delta))
         ax.plot([-lim, lim], [-lim, lim], color="black", linewidth=0.8)
     else:
         ax.text(0.5, 0.5, "no comparison at both budgets yet", ha="center", va="center", transform=ax.transAxes)
