@@ -38,6 +38,12 @@ class EvalResult:
     def final(self) -> list[float]:
         return [r["final"] for r in self.runs]
 
+    @property
+    def precisions(self) -> list[str]:
+        """The arithmetic its seeds trained in (``"auto"`` resolves per machine), sorted; a run
+        stored before this was recorded counts as ``"unrecorded"``."""
+        return sorted({r.get("precision", "unrecorded") for r in self.runs})
+
     def summary(self) -> dict[str, float]:
         """Mean and population std (ddof 0, as the authors' ``np.std``) over seeds."""
         best, final = np.array(self.best), np.array(self.final)

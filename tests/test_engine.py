@@ -172,6 +172,9 @@ def test_eval_result_is_json_ready(tmp_path, data, teacher):
     assert s["best_mean"] == pytest.approx(sum(r["best"] for r in runs) / 2)
     result.save_json(tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["seeds"] == 2
+    assert result.precisions == ["fp32"]  # the tiny config asks for fp32; each seed records it
+    mixed = EvalResult(config={}, hparams={}, runs=[{"precision": "bf16"}, {"precision": "fp32"}, {}])
+    assert mixed.precisions == ["bf16", "fp32", "unrecorded"]
 
 
 def test_ddp_refuses_a_batch_too_small_to_share(data, monkeypatch):

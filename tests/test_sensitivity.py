@@ -32,7 +32,11 @@ class Store:
 
 class Result(SimpleNamespace):
     def __init__(self, best):
-        super().__init__(runs=[{"best": b, "final": b} for b in best])
+        super().__init__(runs=[{"best": b, "final": b, "precision": "bf16"} for b in best])
+
+    @property
+    def precisions(self):
+        return sorted({r["precision"] for r in self.runs})
 
     def summary(self):
         import statistics
@@ -86,6 +90,7 @@ def test_precision_reads_the_fp32_twin_of_the_same_runs():
     ex = Store(1000)
     res = sensitivity.precision_results(ex)
     assert ("rded", 10, {"loss": "kl", "precision": "fp32"}) in ex.calls
+    assert list(res) == ["auto (bf16)", "fp32"]  # what "auto" resolved to, read from the seeds
     within, across = sensitivity.precision_comparisons(res)
     assert within[0].available and not within[1].available and not any(c.available for c in across)
     assert "not computed" in sensitivity.precision_table(res)
@@ -118,3 +123,24 @@ def test_a_flip_is_judged_on_the_same_seeds_and_the_verdict_column_is_shown_besi
     assert gift_vs_kl and not any(p.changed for p in gift_vs_kl)
     assert all(p.long.outcome == "loss" and p.matched.outcome == "win" for p in gift_vs_kl)
     assert sensitivity.budget_table(pairs).splitlines()[0].endswith("| 1000 epochs, all seeds (the verdict) |")
+
+
+def test_precision_census_counts_what_auto_resolved_to_and_the_mixed_arms(tmp_path):
+    from gift.results import ResultsStore
+
+    store = ResultsStore(tmp_path)
+
+    def put(loss, seed, resolved, epochs=1000, asked="auto"):
+        spec = {"config": {"loss": loss, "epochs": epochs, "precision": asked}, "seed": seed}
+        store.put("eval", spec, {"best": 60.0, "precision": resolved}, {})
+
+    assert sensitivity.precision_census(store, 1000).text() == "No run of this budget is stored yet."
+    for seed in range(3):
+        put("kl", seed, "bf16")
+        put("gift", seed, "bf16" if seed < 2 else "fp32")
+    put("kl", 0, "fp32", asked="fp32")  # asked for fp32 explicitly: not an "auto" run
+    put("kl", 0, "fp32", epochs=300)  # another budget
+    census = sensitivity.precision_census(store, 1000)
+    assert census == sensitivity.PrecisionCensus({"bf16": 5, "fp32": 1}, arms=2, mixed_arms=1)
+    assert census.text() == ('Of the 6 stored runs at this budget with `precision="auto"`, 5 in bf16, 1 in fp32; '
+                             "1 of their 2 arms (one configuration, all its seeds) mixes the two.")

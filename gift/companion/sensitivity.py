@@ -8,6 +8,7 @@ rule (:mod:`gift.stats`)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 
 from ..stats import TIE, Comparison, compare
@@ -122,13 +123,19 @@ def budget_scatter(pairs: list[BudgetPair], ax=None):
 
 #: the one comparison also trained in fp32 (every other CPU run uses bf16 autocast where supported)
 PRECISION_CASE = ("rded", 10)
-PRECISIONS = {"auto (bf16)": {}, "fp32": {"precision": "fp32"}}
+PRECISIONS = {"auto": {}, "fp32": {"precision": "fp32"}}
 
 
 def precision_results(ex: Experiment) -> dict[str, dict[str, object]]:
-    """{precision: {"kl": result, "gift": result}} for :data:`PRECISION_CASE`."""
+    """{precision: {"kl": result, "gift": result}} for :data:`PRECISION_CASE`; the ``"auto"`` arm is
+    labelled with what it resolved to in the stored seeds, e.g. ``"auto (bf16)"``."""
     method, ipc = PRECISION_CASE
-    return {p: {L: ex.evaluate(method, ipc, loss=L, **kw) for L in ("kl", "gift")} for p, kw in PRECISIONS.items()}
+    out = {}
+    for p, kw in PRECISIONS.items():
+        arms = {L: ex.evaluate(method, ipc, loss=L, **kw) for L in ("kl", "gift")}
+        resolved = sorted({q for r in arms.values() if r is not None for q in r.precisions})
+        out[f"{p} ({' and '.join(resolved)})" if p == "auto" and resolved else p] = arms
+    return out
 
 
 def precision_comparisons(results: dict) -> tuple[list[Comparison], list[Comparison]]:
@@ -162,6 +169,44 @@ def precision_table(results: dict) -> str:
     return markdown_table(["precision", "KL", "GIFT", "GIFT − KL (rule)"], rows)
 
 
+@dataclass(frozen=True)
+class PrecisionCensus:
+    """What ``precision="auto"`` resolved to in the stored runs of one budget: auto means bf16 on a
+    machine with native bf16 matrix instructions and fp32 elsewhere (:mod:`gift.train.precision`),
+    and the store key keeps "auto", so one arm's seeds can come from machines of both kinds. Each
+    record states the arithmetic it used; this counts them so the book can say how mixed it is."""
+
+    runs: dict[str, int]
+    arms: int
+    mixed_arms: int
+
+    def text(self) -> str:
+        total = sum(self.runs.values())
+        if not total:
+            return "No run of this budget is stored yet."
+        counts = ", ".join(f"{n} in {p}" for p, n in sorted(self.runs.items()))
+        mixed = ("no arm (one configuration, all its seeds) mixes the two" if not self.mixed_arms else
+                 f"{self.mixed_arms} of their {self.arms} arms (one configuration, all its seeds) "
+                 f"{'mixes' if self.mixed_arms == 1 else 'mix'} the two")
+        return f"Of the {total} stored runs at this budget with `precision=\"auto\"`, {counts}; {mixed}."
+
+
+def precision_census(store, epochs: int) -> PrecisionCensus:
+    """Count the stored evaluation runs of ``epochs`` that asked for ``precision="auto"`` by the
+    precision each resolved to, and the arms whose seeds mix precisions."""
+    runs: dict[str, int] = {}
+    arms: dict[str, set] = {}
+    for record in store.records("eval"):
+        config = record["spec"]["config"]
+        if config.get("epochs") != epochs or config.get("precision") != "auto":
+            continue
+        resolved = record["result"].get("precision", "unrecorded")
+        runs[resolved] = runs.get(resolved, 0) + 1
+        arm = json.dumps({k: v for k, v in record["spec"].items() if k != "seed"}, sort_keys=True)
+        arms.setdefault(arm, set()).add(resolved)
+    return PrecisionCensus(runs, len(arms), sum(len(p) > 1 for p in arms.values()))
+
+
 def _our_runs(ipcs) -> dict:
     """Which stored run stands for each anchor row: the method's own loss at the book's budget."""
     ours = {("DATM", 10): ("datm", 10, {"loss": "soft_ce"})}
@@ -190,5 +235,5 @@ def _loss_label(run: tuple) -> str:
     return ("hard-label " if overrides.get("label_source") == "hard" else "") + LOSS_LABEL[overrides["loss"]]
 
 
-__all__ = ["BUDGET_CLAIMS", "BudgetPair", "PRECISION_CASE", "anchor_table", "budget_gain", "budget_pairs", "budget_scatter",
+__all__ = ["BUDGET_CLAIMS", "BudgetPair", "PRECISION_CASE", "PrecisionCensus", "precision_census", "anchor_table", "budget_gain", "budget_pairs", "budget_scatter",
            "budget_table", "same_seeds_experiment", "precision_comparisons", "precision_reading", "precision_results", "precision_table", "short_budget_experiment"]
