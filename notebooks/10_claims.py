@@ -186,9 +186,10 @@ print(verdicts.comparisons_text(claims))
 #
 # Every seed behind a verdict is a stored run with its configuration, the commit that trained it,
 # the machine and the time it took (`results/eval/`). The table names the hardware of the runs this
-# page reads. Accuracies from different CPU models can differ in their last digits (bf16 autocast
-# rounds differently on CPUs with and without AMX); {doc}`00_protocol` measures how much the
-# precision moves the decisive comparison. The cost check is the one number measured when the page
+# page reads. Accuracies from different CPU models can differ in their last digits: `precision="auto"`
+# trains in bf16 autocast on a CPU with native bf16 instructions and in fp32 on one without, and
+# each run records which; {doc}`00_protocol` counts them and measures how much the precision moves
+# the decisive comparison. The cost check is the one number measured when the page
 # is rendered, on whatever machine renders it.
 
 # %%
