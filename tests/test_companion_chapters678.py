@@ -10,7 +10,7 @@ from gift.companion import continual_learning as cl
 from gift.companion import generalization as gen
 from gift.companion import get_profile
 from gift.companion.claims import Claim
-from gift.companion.prose import clause, verdict_clause
+from gift.companion.prose import clause
 from gift.stats import Comparison
 
 
@@ -36,14 +36,20 @@ class FakeExperiment:
 
 # ------------------------------------------------------------------------------ prose helpers
 
-def test_clause_and_verdict_clause_say_not_computed():
+def test_clause_and_verdict_with_evidence_say_not_computed():
     assert clause(Comparison("x")) == "not computed"
     c = Comparison("x", (61.0, 61.2, 61.1), (60.0, 60.1, 60.2))
     assert clause(c).startswith("+1.00 points [") and c.outcome in clause(c)
-    assert verdict_clause(Claim("c", "06", [Comparison("a"), Comparison("b")])) == \
+    assert Claim("c", "06", [Comparison("a"), Comparison("b")]).verdict_label(evidence=True) == \
         "not testable here (its 2 comparisons are not computed yet)"
-    assert verdict_clause(Claim("c", "06", [])).endswith("(no comparison of it is made in this profile)")
-    assert verdict_clause(Claim("c", "06", [c], short_budget=True)).startswith("supported, short budget (1 wins")
+    assert Claim("c", "06", []).verdict_label(evidence=True).endswith("(no comparison of it is made in this profile)")
+    assert Claim("c", "06", [c], short_budget=True).verdict_label(evidence=True) == \
+        "supported (short budget; 1 win, 0 ties, 0 losses of 1)"
+    partial = Claim("c", "06", [c, Comparison("b")], short_budget=True)
+    # one bracket, one order of qualifiers, in a table cell and in prose alike
+    assert partial.verdict_label() == "supported (short budget; provisional, 1 of 2 computed)"
+    assert partial.verdict_label(evidence=True) == \
+        "supported (short budget; provisional; 1 win, 0 ties, 0 losses of 1; 1 not computed)"
 
 
 # ------------------------------------------------------------------------------ chapter 6

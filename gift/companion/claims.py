@@ -34,6 +34,11 @@ NOT_TESTABLE = "not testable here"
 VERDICTS = (SUPPORTED, MOSTLY, MIXED, CONTRADICTED, NOT_TESTABLE)
 
 
+def counted(n: int, noun: str) -> str:
+    """``"1 win"``, ``"2 wins"``, ``"0 losses"``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}{'es' if noun.endswith('s') else 's'}"
+
+
 def verdict_of(counts: dict[str, int]) -> str:
     """The verdict scale above, from win/tie/loss counts."""
     w, t, l = counts[WIN], counts[TIE], counts[LOSS]
@@ -72,12 +77,19 @@ class Claim:
         n = self.counts()
         return bool(n[MISSING]) and n[WIN] + n[TIE] + n[LOSS] > 0
 
-    def verdict_label(self) -> str:
-        """The verdict with its qualifiers: ``"supported (short budget; provisional, 1 of 2 computed)"``."""
+    def verdict_label(self, evidence: bool = False) -> str:
+        """The verdict with its qualifiers in one bracket: ``"supported (short budget; provisional,
+        1 of 2 computed)"``; with ``evidence`` the W/T/L line replaces the computed count, for prose:
+        ``"mostly supported (provisional; 3 wins, 1 tie, 0 losses of 4; 2 not computed)"``."""
         n = self.counts()
         made = n[WIN] + n[TIE] + n[LOSS]
         qualifiers = ["short budget"] * self.short_budget
-        if self.provisional:
+        if evidence and not made:
+            qualifiers.append(f"its {n[MISSING]} comparisons are not computed yet" if n[MISSING]
+                              else "no comparison of it is made in this profile")
+        elif evidence:
+            qualifiers += ["provisional"] * self.provisional + [self.evidence()]
+        elif self.provisional:
             qualifiers.append(f"provisional, {made} of {made + n[MISSING]} computed")
         return self.verdict + (f" ({'; '.join(qualifiers)})" if qualifiers else "")
 
@@ -107,7 +119,7 @@ class Claim:
     def evidence(self) -> str:
         n = self.counts()
         made = n[WIN] + n[TIE] + n[LOSS]
-        head = f"{n[WIN]} wins, {n[TIE]} ties, {n[LOSS]} losses of {made}"
+        head = f"{counted(n[WIN], 'win')}, {counted(n[TIE], 'tie')}, {counted(n[LOSS], 'loss')} of {made}"
         if n[MISSING]:
             head += f"; {n[MISSING]} not computed"
         return head

@@ -11,7 +11,7 @@ from ..stats import Comparison, seed_values
 from .claims import Claim
 from .plots import loss_color
 from .profiles import OWN_LOSS
-from .prose import clause, verdict_clause
+from .prose import clause
 from .report import markdown_table
 
 METHOD = "rded"  # the paper runs this experiment on RDED's sets only
@@ -155,7 +155,7 @@ def prose_numbers(summary: dict, claim_list, checks: dict, num_classes: int) -> 
     out = {"num_classes": str(num_classes)}
     for n, claim in zip(SCHEDULES, claim_list):
         out[f"per_step_{n}"] = str(num_classes // n)
-        out[f"verdict_{n}"] = verdict_clause(claim)
+        out[f"verdict_{n}"] = claim.verdict_label(evidence=True)
         done = [c for c in claim.comparisons if c.available]
         widest = max(done, key=lambda c: abs(c.delta)) if done else None
         out[f"widest_{n}"] = ("no step is computed yet" if widest is None else

@@ -20,7 +20,7 @@ from .gradients import GRAD_LOSSES
 from .paper import paper_rows
 from .plots import loss_color
 from .profiles import OWN_LOSS, get_profile
-from .prose import clause, count_computed, listing, short, verdict_clause
+from .prose import clause, count_computed, listing, short
 from .report import as_row, fmt, markdown_table
 
 IPC = 10
@@ -400,8 +400,8 @@ def verdict_numbers(claim_list, xopt: dict, chance: float, method: str = "rded")
     collapses, avoids, control, sgd_adam, xarch = claim_list
     kl = {o: xopt[method, o, "KL (T=20)"] for o in OPTIMIZER_NAMES}
     return {
-        "v_collapses": verdict_clause(collapses), "v_avoids": verdict_clause(avoids),
-        "v_control": verdict_clause(control), "v_sgd_adam": verdict_clause(sgd_adam), "v_xarch": verdict_clause(xarch),
+        "v_collapses": collapses.verdict_label(evidence=True), "v_avoids": avoids.verdict_label(evidence=True),
+        "v_control": control.verdict_label(evidence=True), "v_sgd_adam": sgd_adam.verdict_label(evidence=True), "v_xarch": xarch.verdict_label(evidence=True),
         "control_reading": control_reading(control, as_row(kl["adamw"])["best"]),
         "adam_decay_reading": adam_decay_reading(control),
         "gift_vs_scaled_kl": gift_vs_scaled_kl(xopt, method),

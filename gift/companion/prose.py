@@ -62,18 +62,6 @@ def listing(items, empty: str = "none computed yet") -> str:
     return "; ".join(items) if items else empty
 
 
-def verdict_clause(claim) -> str:
-    """``"mostly supported (3 wins, 1 tie, 0 losses of 4; 2 not computed)"``."""
-    short_budget = ", short budget" if claim.short_budget else ""
-    n = claim.counts()
-    if n["win"] + n["tie"] + n["loss"] == 0:
-        if not n["missing"]:
-            return f"{claim.verdict}{short_budget} (no comparison of it is made in this profile)"
-        return f"{claim.verdict}{short_budget} (its {n['missing']} comparisons are not computed yet)"
-    so_far = ", provisional" if claim.provisional else ""
-    return f"{claim.verdict}{short_budget}{so_far} ({claim.evidence()})"
-
-
 def claim_values(prefix: str, claim) -> dict:
     """The verdict of a claim, its W/T/L/missing counts, its evidence line ("0 wins, 2 ties, 2 losses
     of 4; 20 not computed") and its median effect with interval, as ``{prefix}_verdict``,
@@ -97,5 +85,4 @@ def count_computed(results) -> tuple[int, int]:
     return sum(r is not None for r in results), len(results)
 
 
-__all__ = ["MISSING", "claim_values", "clause", "count_computed", "glue", "listing", "nan_or", "num", "points", "short",
-           "verdict_clause"]
+__all__ = ["MISSING", "claim_values", "clause", "count_computed", "glue", "listing", "nan_or", "num", "points", "short"]

@@ -122,10 +122,8 @@ def claim_report(claim, *, paper: str = "") -> str:
     of a rule of their own; ``paper`` is a sentence on what the paper reports for the same claim."""
     from ..stats import format_p
 
-    n = claim.counts()
     lines = [f"**Claim:** {claim.claim}. **Verdict: {claim.verdict_label()}** "
-             f"({n['win']} wins, {n['tie']} ties, {n['loss']} losses"
-             + (f"; {n['missing']} not computed" if n["missing"] else "") + ", by the rule of {ref}`the-rule`)."]
+             f"({claim.evidence()}, by the rule of {{ref}}`the-rule`)."]
     chance = claim.chance()
     if chance == chance:  # a supported or contradicted claim of seed comparisons
         side = "wins" if claim.verdict.endswith("supported") else "losses"
