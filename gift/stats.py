@@ -89,14 +89,21 @@ class Comparison:
             return WIN if self.delta > 0 else LOSS
         return TIE
 
-    def result(self) -> str:
-        """``"64.1 vs 63.8, +0.30 [-0.41, +1.01], p = 0.38 (tie)"`` (the text without its label, for a
-        table cell or a sentence)."""
+    def difference(self) -> str:
+        """``"+0.30 points [-0.41, +1.01], p = 0.380 (tie)"``: the rule's reading of the comparison
+        (difference of seed means, its 95% interval, p, outcome) for a sentence; ``"not computed"``
+        when an arm has no runs."""
         if not self.available:
             return "not computed"
         lo, hi = self.interval
-        return (f"{self.mean:.2f} vs {self.base_mean:.2f}, {self.delta:+.2f} "
-                f"[{lo:+.2f}, {hi:+.2f}], p = {format_p(self.p_value)} ({self.outcome})")
+        return f"{self.delta:+.2f} points [{lo:+.2f}, {hi:+.2f}], {p_text(self.p_value)} ({self.outcome})"
+
+    def result(self) -> str:
+        """``"64.10 vs 63.80, +0.30 points [-0.41, +1.01], p = 0.380 (tie)"``: both means, then
+        :meth:`difference` (the text without its label, for a table cell)."""
+        if not self.available:
+            return "not computed"
+        return f"{self.mean:.2f} vs {self.base_mean:.2f}, {self.difference()}"
 
     def text(self) -> str:
         """``"label: 64.1 vs 63.8, +0.30 [-0.41, +1.01], p = 0.38 (tie)"``."""
@@ -159,6 +166,12 @@ def null_outcomes(comparisons: Sequence[tuple[tuple[object, int], tuple[object, 
     return wins, losses
 
 
+def p_text(p: float) -> str:
+    """``"p = 0.038"`` or ``"p < 0.001"``."""
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def format_p(p: float) -> str:
     if math.isnan(p):
         return "n/a"
@@ -199,4 +212,4 @@ def median_effect(comparisons: Sequence[Comparison]) -> tuple[float, float, floa
 
 
 __all__ = ["ALPHA", "CONFIDENCE", "Comparison", "LOSS", "MISSING", "OUTCOMES", "TIE", "WIN", "compare", "null_outcomes",
-           "format_p", "median_effect", "seed_values", "tally", "welch"]
+           "format_p", "median_effect", "p_text", "seed_values", "tally", "welch"]

@@ -14,7 +14,7 @@ from gift.companion.beyond import Beyond, lrs  # noqa: E402
 from gift.companion.checklist import Checklist  # noqa: E402
 from gift.companion.kd_table import KDTable, paper_best  # noqa: E402
 from gift.companion.main_table import MainTable, paper_gains, paper_pair, teacher_rows, teacher_table  # noqa: E402
-from gift.companion.prose import claim_values, clause, listing, points  # noqa: E402
+from gift.companion.prose import claim_values, listing, points  # noqa: E402
 from gift.stats import Comparison  # noqa: E402
 
 # mean accuracy by loss: GIFT one point below KL, soft CE far below (the shape of the stored runs)
@@ -160,7 +160,7 @@ def test_beyond_smoke_sets_and_lrs_scale():
 
 def test_prose_texts():
     missing = Comparison("x")
-    assert clause(missing) == "not computed" and points(float("nan")) == "not computed" and points(1.234) == "+1.23"
+    assert missing.difference() == "not computed" and points(float("nan")) == "not computed" and points(1.234) == "+1.23"
     tie = Comparison("x", (1.0, 2.0, 3.0), (1.5, 2.0, 2.5))
-    assert clause(tie).startswith("+0.00 points [") and clause(tie).endswith("(tie)")
+    assert tie.difference().startswith("+0.00 points [") and tie.difference().endswith("(tie)")
     assert listing([], "none") == "none" and listing(["a", "", "b"]) == "a; b"

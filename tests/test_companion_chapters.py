@@ -25,8 +25,8 @@ class Result:
 def test_prose_values():
     assert prose.num(float("nan")) == "—"
     assert prose.num(0.5, sign=True) == "+0.50"
-    assert prose.clause(Comparison("x")) == "not computed"
-    text = prose.clause(Comparison("x", (60.0, 60.1, 60.2, 60.1, 60.0), (50.0, 50.1, 50.2, 50.1, 50.0)))
+    assert Comparison("x").difference() == "not computed"
+    text = Comparison("x", (60.0, 60.1, 60.2, 60.1, 60.0), (50.0, 50.1, 50.2, 50.1, 50.0)).difference()
     assert text.startswith("+10.00 points") and text.endswith("(win)")
     claim = Claim("c", "01_loss_sensitivity", [Comparison("a")])
     values = prose.claim_values("k", claim)

@@ -10,7 +10,6 @@ from gift.companion import continual_learning as cl
 from gift.companion import generalization as gen
 from gift.companion import get_profile
 from gift.companion.claims import Claim
-from gift.companion.prose import clause
 from gift.stats import Comparison
 
 
@@ -37,9 +36,9 @@ class FakeExperiment:
 # ------------------------------------------------------------------------------ prose helpers
 
 def test_clause_and_verdict_with_evidence_say_not_computed():
-    assert clause(Comparison("x")) == "not computed"
+    assert Comparison("x").difference() == "not computed"
     c = Comparison("x", (61.0, 61.2, 61.1), (60.0, 60.1, 60.2))
-    assert clause(c).startswith("+1.00 points [") and c.outcome in clause(c)
+    assert c.difference().startswith("+1.00 points [") and c.outcome in c.difference()
     assert Claim("c", "06", [Comparison("a"), Comparison("b")]).verdict_label(evidence=True) == \
         "not testable here (its 2 comparisons are not computed yet)"
     assert Claim("c", "06", []).verdict_label(evidence=True).endswith("(no comparison of it is made in this profile)")

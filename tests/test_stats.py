@@ -84,3 +84,15 @@ def test_tally_and_median_effect():
     med, lo, hi = median_effect([up, flat])
     assert med == flat.delta and (lo, hi) == flat.interval
     assert all(math.isnan(v) for v in median_effect([]))
+
+
+def test_one_text_for_a_comparison_with_and_without_its_means():
+    """A table cell (``result``) is the means plus the sentence form (``difference``); a tiny p
+    reads "p < 0.001", never "p = < 0.001"."""
+    from gift.stats import p_text
+
+    far = Comparison("x", (65.0, 65.1, 65.2, 65.1, 65.0), (60.0, 60.1, 60.2, 60.1, 60.0))
+    assert far.difference().startswith("+5.00 points [") and far.difference().endswith(", p < 0.001 (win)")
+    assert far.result() == f"65.08 vs 60.08, {far.difference()}"
+    assert Comparison("x").result() == Comparison("x").difference() == "not computed"
+    assert p_text(0.38) == "p = 0.380" and p_text(0.0001) == "p < 0.001"

@@ -11,7 +11,7 @@ import numpy as np
 from ..stats import compare
 from .paper import paper_rows
 from .plots import loss_color
-from .prose import clause, count_computed
+from .prose import count_computed
 from .report import as_row, fmt, markdown_table
 
 IPC = 10
@@ -191,7 +191,7 @@ def prose_numbers(ablation: dict, sweep: dict, sets, claim_list, profile: str) -
     for m in SET_LABEL:
         out[f"gamma0_{m}"] = gamma_zero_check(ablation, sweep, m) if m in sets else f"not in the {profile} profile"
         for L in ("kl_refined", "cosine"):  # the claim's comparisons against KL (as in its report)
-            out[f"gain_{m}_{L}"] = (clause(compare("", ablation[m, L], ablation[m, "kl"])) if m in sets
+            out[f"gain_{m}_{L}"] = (compare("", ablation[m, L], ablation[m, "kl"]).difference() if m in sets
                                     else f"not in the {profile} profile")
     out["v_modules"], out["v_gamma"] = (c.verdict_label(evidence=True) for c in claim_list)
     return out

@@ -16,7 +16,7 @@ from .anchors import ANCHORS
 from .experiment import NotComputed
 from .main_table import dataset_name
 from .profiles import OWN_LOSS
-from .prose import clause, listing
+from .prose import listing
 from .report import as_row, fmt, markdown_table
 
 # the sets compared (None: all of the profile's; the smoke profile skips its 60-iteration SRe2L sets
@@ -284,9 +284,9 @@ class Beyond:
             "beyond_missing_hard": sum(s == "hard" for _, _, s in self.missing),
             "beyond_full": self.full_note(),
             "beyond_ctl_verdict": control.verdict,
-            "beyond_ctl": listing([f"{c.label.split(':')[0]}: {clause(c)}"
+            "beyond_ctl": listing([f"{c.label.split(':')[0]}: {c.difference()}"
                                    for c in control.comparisons if c.available]),
-            "beyond_distilled_gains": listing([f"{m} IPC {ipc}: {clause(c)}" for m, ipc, c in distilled]),
+            "beyond_distilled_gains": listing([f"{m} IPC {ipc}: {c.difference()}" for m, ipc, c in distilled]),
             "beyond_reading": reading(control, [c for _, _, c in distilled]),
         }
         for name in ("KL", "GIFT"):

@@ -11,7 +11,6 @@ from ..stats import Comparison, seed_values
 from .claims import Claim
 from .plots import loss_color
 from .profiles import OWN_LOSS
-from .prose import clause
 from .report import markdown_table
 
 METHOD = "rded"  # the paper runs this experiment on RDED's sets only
@@ -159,9 +158,9 @@ def prose_numbers(summary: dict, claim_list, checks: dict, num_classes: int) -> 
         done = [c for c in claim.comparisons if c.available]
         widest = max(done, key=lambda c: abs(c.delta)) if done else None
         out[f"widest_{n}"] = ("no step is computed yet" if widest is None else
-                              f"with {widest.label.split(', ')[1].split(':')[0]} ({clause(widest)})")
+                              f"with {widest.label.split(', ')[1].split(':')[0]} ({widest.difference()})")
     own, gift = LOSSES
-    out["check_own"], out["check_gift"] = clause(checks[own]), clause(checks[gift])
+    out["check_own"], out["check_gift"] = checks[own].difference(), checks[gift].difference()
     return out
 
 

@@ -20,7 +20,7 @@ from .gradients import GRAD_LOSSES
 from .paper import paper_rows
 from .plots import loss_color
 from .profiles import OWN_LOSS, get_profile
-from .prose import clause, count_computed, listing, short
+from .prose import count_computed, listing, short
 from .report import as_row, fmt, markdown_table
 
 IPC = 10
@@ -328,7 +328,7 @@ def collapse_reading(comparison, chance: float, paper_share: float = math.nan) -
     collapse (:func:`is_collapse`) a partial one, a smaller loss a drop."""
     if not comparison.available:
         return "not computed yet, so this page cannot say whether it reproduces"
-    head = f"{comparison.mean:.2f} % against {comparison.base_mean:.2f} % with AdamW, {clause(comparison)}"
+    head = f"{comparison.mean:.2f} % against {comparison.base_mean:.2f} % with AdamW, {comparison.difference()}"
     if comparison.outcome != LOSS:
         return f"{head}: the collapse does not reproduce"
     share = collapse_share(comparison.mean, comparison.base_mean, chance)
@@ -379,18 +379,18 @@ def adam_decay_reading(control) -> str:
     if adam is None or not adam.available:
         return "its runs are not computed yet."
     if adam.outcome == LOSS:
-        return (f"KL×T² beats KL under Adam ({clause(adam)}), so the loss scale does act under Adam, through the "
+        return (f"KL×T² beats KL under Adam ({adam.difference()}), so the loss scale does act under Adam, through the "
                 "coupled decay or ε (the runs cannot tell the two apart); what it costs here is the Adam row's drop "
                 "above.")
-    return (f"KL and KL×T² do not differ in KL×T²'s favour under Adam ({clause(adam)}): the decay does not change "
+    return (f"KL and KL×T² do not differ in KL×T²'s favour under Adam ({adam.difference()}): the decay does not change "
             "the result measurably here.")
 
 
 def gift_vs_scaled_kl(xopt: dict, method: str = "rded") -> str:
-    """GIFT against KL×T² under SGD and Adam (the rule's clause each): whether GIFT gives more than
+    """GIFT against KL×T² under SGD and Adam (the rule's reading of each): whether GIFT gives more than
     the gradient scale that KL×T² restores."""
-    return listing(f"under {OPTIMIZER_NAMES[o]}, " + clause(compare(f"gift vs kl x T^2, {o}", xopt[method, o, "GIFT"],
-                                                                     xopt[method, o, "KL (T=20) × T²"]))
+    return listing(f"under {OPTIMIZER_NAMES[o]}, " + compare(f"gift vs kl x T^2, {o}", xopt[method, o, "GIFT"],
+                                                              xopt[method, o, "KL (T=20) × T²"]).difference()
                    for o in ("sgd", "adam"))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ..stats import MISSING, format_p
+from ..stats import MISSING
 
 
 def glue(**values) -> None:
@@ -39,16 +39,6 @@ def num(x: float, digits: int = 2, sign: bool = False) -> str:
 
 def nan_or(value: float, fmt: str, missing: str = "not computed") -> str:
     return missing if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
-
-
-def clause(comparison) -> str:
-    """``"+0.30 points [-0.41, +1.01], p = 0.38 (tie)"``, or ``"not computed"``."""
-    if not comparison.available:
-        return "not computed"
-    lo, hi = comparison.interval
-    p = format_p(comparison.p_value)
-    return (f"{comparison.delta:+.2f} points [{lo:+.2f}, {hi:+.2f}], p {p if p.startswith('<') else '= ' + p} "
-            f"({comparison.outcome})")
 
 
 def short(c, name: str | None = None) -> str:
@@ -85,4 +75,4 @@ def count_computed(results) -> tuple[int, int]:
     return sum(r is not None for r in results), len(results)
 
 
-__all__ = ["MISSING", "claim_values", "clause", "count_computed", "glue", "listing", "nan_or", "num", "points", "short"]
+__all__ = ["MISSING", "claim_values", "count_computed", "glue", "listing", "nan_or", "num", "points", "short"]

@@ -13,8 +13,8 @@ import torch.nn.functional as F
 
 from ..augment import get_augmentation
 from ..losses import get_loss, gift_loss, list_losses, refine_labels
-from ..stats import compare, format_p
-from .prose import clause, num
+from ..stats import compare, p_text
+from .prose import num
 from .report import fmt, markdown_table
 
 # the readings of the refinement chapter 2 compares, at gamma = 0.1
@@ -281,7 +281,7 @@ def readings_table(readings: dict, profile: str) -> str:
     base, body = readings[base_name], []
     for name, r in readings.items():
         c = compare(name, r, base)
-        diff = "—" if name == base_name or not c.available else f"{c.delta:+.2f} ({c.outcome}, p = {format_p(c.p_value)})"
+        diff = "—" if name == base_name or not c.available else f"{c.delta:+.2f} ({c.outcome}, {p_text(c.p_value)})"
         body.append([name, fmt(r), diff])
     return (f"**RDED, IPC 10, {profile} profile**: mean ± std over seeds of the best checkpoint; the "
             "difference is judged by the book's rule ({ref}`the-rule`).\n\n"
@@ -316,7 +316,7 @@ def method_values(batch: SyntheticBatch, real: dict | None, readings: dict) -> d
     how the readings of the refinement treat it, and each reading's comparison with the paper form."""
     out = {"synthetic_gap": num(batch.angle_gap())}
     base_name = next(iter(GIFT_READINGS))
-    out["readings"] = "; ".join(f"{name}: {clause(compare(name, r, readings[base_name]))}"
+    out["readings"] = "; ".join(f"{name}: {compare(name, r, readings[base_name]).difference()}"
                                 for name, r in readings.items() if name != base_name)
     keys = ("wrong", "changed", "fixed", "code_changed", "code_fixed", "to_teacher", "code_to_teacher",
             "probs_to_teacher", "to_smooth", "closer")
