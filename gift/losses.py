@@ -179,10 +179,21 @@ def _unit(x: Tensor) -> Tensor:
     (and a zero unit vector). Each row is first divided by a power of two near its largest
     magnitude (detached: normalisation is scale-invariant, and a power of two scales exactly), so
     rows of ordinary size give bit-for-bit the same result as before."""
+    scale = _row_scale(x)
+    return F.normalize(x / scale, dim=1)
+
+
+def _row_scale(x: Tensor) -> Tensor:
+    """[B, 1] powers of two near each row's largest magnitude (1 for an all-zero row)."""
     amax = x.detach().abs().amax(dim=1, keepdim=True)
     _, exponent = torch.frexp(torch.where(amax > 0, amax, torch.ones_like(amax)))
-    scale = torch.ldexp(torch.ones_like(amax), exponent.to(amax.dtype))
-    return F.normalize(x / scale, dim=1)
+    return torch.ldexp(torch.ones_like(amax), exponent.to(amax.dtype))
+
+
+def _row_norm(x: Tensor) -> Tensor:
+    """[B, 1] row L2 norms without the overflow of squaring huge entries (see :func:`_unit`)."""
+    scale = _row_scale(x)
+    return (x / scale).norm(dim=1, keepdim=True) * scale
 
 
 def _cosine_loss(a: Tensor, b: Tensor) -> Tensor:
@@ -526,7 +537,7 @@ class RefinedKLLoss(LabelLoss):
 
     def _loss(self, s, t, y):
         r = _refine(t, y, s.shape[1], self.alpha, self.gamma, self.convention, self.smoothing, self.soft)
-        r = F.normalize(r, dim=1) * t.norm(dim=1, keepdim=True)
+        r = _unit(r) * _row_norm(t)
         return (self.T**2 if self.t2_scale else 1.0) * _kl(s, r, self.T)
 
 

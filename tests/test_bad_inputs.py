@@ -464,6 +464,21 @@ def test_11_gift_loss_is_exact_for_huge_finite_logits():
     assert big.grad.abs().max() > 0 and torch.isfinite(big.grad).all()
 
 
+def test_11_kl_refined_is_finite_for_huge_teacher_logits_and_unchanged_for_ordinary_ones():
+    """The refined label is rescaled to the teacher row's norm; squaring 1e25 overflowed float32."""
+    import torch.nn.functional as F
+    from gift.losses import _kl, _refine, get_loss
+
+    g = torch.Generator().manual_seed(0)
+    s, t = torch.randn(8, 10, generator=g), 5 * torch.randn(8, 10, generator=g)
+    y = torch.arange(8)
+    loss = get_loss("kl_refined")
+    huge = loss(s, t * 1e25, y)
+    assert torch.isfinite(huge)
+    r = _refine(t, y, 10, 0.1, 0.1, "paper", "gift", "logits")  # the former formula, on ordinary logits
+    assert torch.equal(loss(s, t, y), _kl(s, F.normalize(r, dim=1) * t.norm(dim=1, keepdim=True), 20.0))
+
+
 # ------------------------------------------------------------------------------ 12. minor
 
 
