@@ -29,7 +29,7 @@ __all__ = [
 
 import os as _os  # noqa: E402
 
-if _os.environ.get("GIFT_DRY_RUN"):  # toy-size copies of profiles for notebook kernels (gift.dryrun)
-    from .dryrun import activate_from_env as _activate_dry_runs
+if _os.environ.get("GIFT_DRY_RUN"):  # toy-size copies of profiles for notebook kernels (gift.companion.dryrun)
+    from .companion.dryrun import activate_from_env as _activate_dry_runs
 
     _activate_dry_runs()

@@ -57,7 +57,7 @@ def test_chapter6_settings_and_the_paper_dry_run_scoring_one_set():
     assert gen.chapter_settings("companion")["xarch_methods"] == ("rded", "sre2l")
     with pytest.raises(ValueError):
         gen.chapter_settings("nope")
-    from gift.dryrun import dry_run
+    from gift.companion.dryrun import dry_run
 
     with dry_run("paper"):
         cfg = gen.chapter_settings("paper")

@@ -4,7 +4,7 @@ imports inside functions count too), and nothing on the book's path imports the 
     base     config, registry, utils, version, colab, stats
     domain   losses, models, augment, protocol, data, distill, results, teachers
     train    gift.train (the one training path), evaluation, theory, continual
-    top      companion (and dryrun, its toy profiles), perf, cli, the package's facade (gift/__init__)
+    top      companion (with dryrun, its toy profiles), perf, cli, the package's facade (gift/__init__)
 """
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ LAYERS = {
     "domain": ("gift.losses", "gift.models", "gift.augment", "gift.protocol", "gift.data", "gift.distill",
                "gift.results", "gift.teachers"),
     "train": ("gift.train", "gift.evaluation", "gift.theory", "gift.continual"),
-    "top": ("gift.companion", "gift.dryrun", "gift.perf", "gift.cli", "gift.__main__", "gift"),
+    "top": ("gift.companion", "gift.perf", "gift.cli", "gift.__main__", "gift"),
 }
 ORDER = list(LAYERS)
 #: top-layer parts that must not import each other (the book's layer and the benchmarks stay apart)
-APART = {"gift.companion": ("gift.perf", "gift.cli"), "gift.dryrun": ("gift.perf", "gift.cli"),
+APART = {"gift.companion": ("gift.perf", "gift.cli"),
          "gift.perf": ("gift.companion", "gift.cli"), "gift.train": ("gift.perf",)}
 
 

@@ -1,7 +1,7 @@
 """The ``paper`` profile's code paths, run at toy size on a CPU (no GPU, no download; about 4-5
 minutes on 2 idle cores).
 
-``gift.dryrun`` swaps in a copy of the ``paper`` profile with the same name, dataset (CIFAR-100),
+``gift.companion.dryrun`` swaps in a copy of the ``paper`` profile with the same name, dataset (CIFAR-100),
 model, methods, students, losses and precision rule, and only sizes shrunk (4 epochs, 1 seed, a
 1-epoch teacher, 2 SRe2L iterations, a temporary store). The data are generated in the real formats:
 torchvision's ``cifar-100-python`` pickles with 100 classes, and the official ``tiny-imagenet-200``
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from gift.dryrun import dry_run, dry_run_profile
+from gift.companion.dryrun import dry_run, dry_run_profile
 from gift.companion import Experiment, get_profile
 
 from datafixtures import write_cifar100, write_tiny_imagenet

@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="limit per cell in seconds (default: --timeout)")
     ap.add_argument("--log-output", action="store_true", help="stream cell outputs to the terminal")
     ap.add_argument("--dry-run", action="store_true",
-                    help="run the profile's code paths at toy size (gift.dryrun, GIFT_DRY_RUN=<profile>) into "
+                    help="run the profile's code paths at toy size (gift.companion.dryrun, GIFT_DRY_RUN=<profile>) into "
                          "_build/dry-run/ (the data it needs must be present or downloadable)")
     ap.add_argument("--refresh-markdown", metavar="DIR", choices=("book", "tests/notebooks"),
                     help="update prose of executed notebooks in DIR without executing")

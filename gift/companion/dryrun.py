@@ -35,7 +35,7 @@ DISTILL_OPTIONS = {"sre2l": {"iterations": 2}, "rded": {"mipc": 10, "num_crop": 
 
 def dry_run_profile(base: str = "paper"):
     """The toy-size copy of profile ``base`` (see the module docstring); not registered."""
-    from .companion.profiles import get_profile
+    from .profiles import get_profile
 
     p = _ORIGINALS.get(base) or get_profile(base)
     options = {m: {**p.distill_options.get(m, {}), **DISTILL_OPTIONS.get(m, {})} for m in p.methods}
@@ -53,7 +53,7 @@ _ORIGINALS: dict = {}
 
 def activate(base: str = "paper") -> None:
     """Make profile ``base`` its dry-run copy in this process (until :func:`deactivate`)."""
-    from .companion.profiles import PROFILES
+    from .profiles import PROFILES
 
     if base not in _ORIGINALS:
         dry = dry_run_profile(base)
@@ -62,7 +62,7 @@ def activate(base: str = "paper") -> None:
 
 
 def deactivate(base: str = "paper") -> None:
-    from .companion.profiles import PROFILES
+    from .profiles import PROFILES
 
     if base in _ORIGINALS:
         PROFILES._items[base] = _ORIGINALS.pop(base)
