@@ -16,7 +16,7 @@ Its modules:
 * :mod:`~gift.companion.report` — table cells, Markdown tables, provenance lines;
 * :mod:`~gift.companion.claims` — the verdict scale over comparisons judged by :mod:`gift.stats`;
 * :mod:`~gift.companion.checklist` — the paper's claims, each built from matched comparisons;
-* :mod:`~gift.companion.paper` — the paper's reported numbers (cited, never targets).
+* :mod:`~gift.companion.paper` — the paper's reported numbers (cited, never targets);
 * :mod:`~gift.companion.dryrun` — toy-size copies of a profile (``GIFT_DRY_RUN=paper``), to check a long profile on a CPU.
 """
 from .experiment import Experiment, LazySet
