@@ -60,6 +60,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from gift.companion import Experiment, describe_profile, fmt, provenance_summary
+from gift.companion.report import projected_seed_minutes
 from gift.companion.anchors import SOURCES
 from gift.companion.plots import use_book_style
 from gift.companion import sensitivity
@@ -67,6 +68,7 @@ from gift.companion import sensitivity
 use_book_style()
 ex = Experiment(profile, run_missing=run_missing, show_progress=False)
 display(Markdown(describe_profile(profile)))
+glue("large_seed_minutes", projected_seed_minutes(ex.store, ex.profile), display=False)
 
 # %% [markdown]
 # ## The settings
@@ -77,7 +79,7 @@ display(Markdown(describe_profile(profile)))
 # | distilled sets | the authors' released SRe2L, RDED, G-VBSM, DATM sets | downloaded from cloud drives | RDED and SRe2L sets made here with `gift distill` and our teacher; random real subsets; the authors' released DATM CIFAR-10 IPC-10 set | the released sets are not reachable offline; G-VBSM needs five teachers |
 # | teacher | ConvNet-3 (CIFAR), ConvNet-4, ResNet-18 (Table 9) | a saved checkpoint per dataset | our ConvNet-3 (BatchNorm, 84.30%; instance norm, 82.90%; the paper's: 82.24%) trained with `gift teacher train` | same architecture, trained here |
 # | student | ConvNet-3 for CIFAR; larger networks in Table 4 | ConvNet by default | ConvNet-3; ResNet-18 (modified) and MobileNet-V2 for the cross-architecture claim | EfficientNet-B0, ResNet-101, Swin need a GPU |
-# | epochs | 1000 (300 for ImageNet-1K) | 1000 | **1000**; ResNet-18 and MobileNet-V2 students: 300 (*short budget*) | a 1000-epoch seed of a large student would take about 15–70 minutes on one core of the 2-core CPU (3.3 times its 300-epoch seeds in the store) |
+# | epochs | 1000 (300 for ImageNet-1K) | 1000 | **1000**; ResNet-18 and MobileNet-V2 students: 300 (*short budget*) | a 1000-epoch seed of a large student would take {glue:text}`large_seed_minutes` on one core of the 2-core CPU |
 # | LR schedule | MultiStepLR at 2E/3 and 5E/6, factor 0.2 | the same | the same | — |
 # | optimizer | AdamW, lr 0.001 | AdamW, lr 1e-3, weight decay 1e-4 | the same; SGD (lr 0.01, momentum 0.9, wd 5e-4) and Adam (lr 1e-3, wd 1e-4) for the optimizer claims | the paper does not state its SGD and Adam settings |
 # | batch size | 10 / 50 / 100 / 200 by the number of images | the same rule | the same rule | — |

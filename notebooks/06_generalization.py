@@ -113,7 +113,7 @@ display(Markdown(describe_profile(profile)))
 #   ConvNet-3 teacher (Table 4's "distilled on ConvNet" half).
 # - **Budget.** ConvNet-3 students train for the paper's {glue:text}`epochs` epochs. Students
 #   with a shorter budget in this profile: {glue:text}`short_students`; their verdicts are marked
-#   *short budget* (a 1000-epoch seed of these students would take about 15–70 minutes on the book's CPU).
+#   *short budget* (a 1000-epoch seed of these students would take {glue:text}`large_seed_minutes` on the book's CPU).
 # - **Teacher of a cross-architecture student.** We relabel with the ConvNet-3 teacher that
 #   distilled the data, whatever the student. The authors' script defaults to a teacher of the
 #   student's own architecture when `--tar_model` is not given; the paper does not

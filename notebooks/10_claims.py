@@ -52,7 +52,7 @@
 #   when GIFT's step takes at most 2% longer than KL's).
 # - Every ConvNet-3 comparison is judged at the paper's budget (1000 epochs) with 5 seeds; until its
 #   1000-epoch runs are stored it shows as "not computed". The larger students (ResNet-18,
-#   MobileNet-V2) would take about 15–70 minutes per 1000-epoch seed on this CPU, so their comparisons are
+#   MobileNet-V2) would take {glue:text}`large_seed_minutes` per 1000-epoch seed on this CPU, so their comparisons are
 #   judged on 300-epoch runs and their claim is marked *short budget*; {doc}`00_protocol` lists every
 #   such difference.
 # - Claims the paper states are counted apart from what this book adds: its controls (named
@@ -97,6 +97,7 @@ from myst_nb import glue
 
 from gift.train.cost import step_cost
 from gift.companion import Experiment, describe_profile, hardware_summary, markdown_table, provenance_summary
+from gift.companion.report import projected_seed_minutes
 from gift.companion import claims as verdicts
 from gift.companion.checklist import Checklist, cost_check
 from gift.companion.plots import forest, use_book_style
@@ -110,6 +111,7 @@ smoke = profile == "smoke"  # the smoke profile only checks that this page runs:
 checklist = Checklist(ex, sets=("rded",) if smoke else ("rded", "sre2l"), heavy=not smoke, ipc=1 if smoke else 10)
 claims = checklist.all()
 glue("chance_24", f"{100 * verdicts.noise_contradicts(24):.0f}%", display=False)
+glue("large_seed_minutes", projected_seed_minutes(ex.store, ex.profile), display=False)
 
 # %% [markdown]
 # ## Cost

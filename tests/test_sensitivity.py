@@ -144,3 +144,23 @@ def test_precision_census_counts_what_auto_resolved_to_and_the_mixed_arms(tmp_pa
     assert census == sensitivity.PrecisionCensus({"bf16": 5, "fp32": 1}, arms=2, mixed_arms=1)
     assert census.text() == ('Of the 6 stored runs at this budget with `precision="auto"`, 5 in bf16, 1 in fp32; '
                              "1 of their 2 arms (one configuration, all its seeds) mixes the two.")
+
+
+def test_projected_seed_minutes_scales_the_median_stored_short_seed(tmp_path):
+    """The book says how long a large student's 1000-epoch seed would take from the stored 300-epoch
+    seeds, not from a figure typed into the prose."""
+    import dataclasses
+
+    from gift.companion.report import projected_seed_minutes
+    from gift.results import ResultsStore
+
+    store = ResultsStore(tmp_path)
+    profile = dataclasses.replace(get_profile("companion"), short_budget={"mobilenet_v2": 300})
+    assert "no short-budget seed is stored yet" in projected_seed_minutes(store, profile)
+    for seed, minutes in enumerate((4, 6, 50)):  # median 6 min at 300 epochs -> 20 min at 1000
+        spec = {"config": {"model": "mobilenet_v2", "epochs": 300}, "seed": seed}
+        store.put("eval", spec, {"wall_time_s": 60.0 * minutes}, {})
+    store.put("eval", {"config": {"model": "mobilenet_v2", "epochs": 1000}, "seed": 0}, {"wall_time_s": 1.0}, {})
+    text = projected_seed_minutes(store, profile)
+    assert text.startswith("about 20 (MobileNet-V2) minutes") and "300-epoch seed, scaled to 1000 epochs" in text
+    assert "no student of this profile" in projected_seed_minutes(store, dataclasses.replace(profile, short_budget={}))

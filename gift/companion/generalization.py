@@ -21,7 +21,7 @@ from .paper import paper_rows
 from .plots import loss_color
 from .profiles import OWN_LOSS, get_profile
 from .prose import count_computed, listing, short
-from .report import as_row, fmt, markdown_table
+from .report import as_row, fmt, markdown_table, projected_seed_minutes
 
 IPC = 10
 METHOD_NAME = {"random": "Random", "rded": "RDED", "sre2l": "SRe2L", "datm": "DATM"}
@@ -109,6 +109,7 @@ def budget_numbers(ex) -> dict:
         "epochs": p.epochs,
         "short_students": (", ".join(f"{name} ({e} epochs)" for name, e in short.items())
                            if short else "none: every student runs the profile's epochs"),
+        "large_seed_minutes": projected_seed_minutes(ex.store, p),
     }
 
 

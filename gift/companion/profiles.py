@@ -98,7 +98,8 @@ _register(Profile(
     deviations=(
         "CIFAR-10 (the paper's tables use CIFAR-100, Tiny-ImageNet and ImageNet-1K)",
         "ResNet-18 and MobileNet-V2 students train for 300 epochs, not 1000 (a 1000-epoch seed would take "
-        "about 15-70 minutes on one core of a 2-core CPU); their verdicts are marked short budget",
+        "tens of minutes on one core of a 2-core CPU; chapter 0 estimates it from the stored runs); their "
+        "verdicts are marked short budget",
         "our own teacher and our own RDED/SRe2L/random sets; only the DATM set is the authors' release",
     ),
 ))

@@ -2,6 +2,8 @@
 lines, and the run plan the regression tests check."""
 from __future__ import annotations
 
+import statistics
+
 from ..evaluation import EvalResult
 from .claims import format_chance
 
@@ -96,6 +98,28 @@ def run_plan(results: dict) -> list[str]:
             f"checkpoints={'/'.join(str(list(e)) for e in epochs)} accuracies valid={valid}"
         )
     return lines
+
+
+def projected_seed_minutes(store, profile) -> str:
+    """How long one seed of each short-budget student would take at the profile's epochs, from the
+    median wall time of its stored short-budget seeds scaled by the epoch ratio (a seed's time is
+    linear in its epochs): ``"about 17 (MobileNet-V2) and 43 (ResNet-18 (modified)) minutes"``.
+    The book states why these students keep a short budget with this, not with a remembered figure."""
+    names = {kw["model"]: name for name, kw in profile.students.items() if "model" in kw}
+    parts = []
+    for model, epochs in sorted(profile.short_budget.items()):
+        times = sorted(r["result"]["wall_time_s"] for r in store.records("eval")
+                       if r["spec"]["config"].get("model") == model and r["spec"]["config"].get("epochs") == epochs
+                       and "wall_time_s" in r["result"])
+        if times:
+            median = statistics.median(times) * profile.epochs / epochs / 60
+            parts.append((median, f"{median:.0f} ({names.get(model, model)})"))
+    if not parts:
+        return ("an unmeasured time (no student of this profile has a short budget)" if not profile.short_budget
+                else "an unmeasured time (no short-budget seed is stored yet)")
+    texts = [t for _, t in sorted(parts)]
+    joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+    return f"about {joined} minutes (the median stored {sorted(profile.short_budget.values())[0]}-epoch seed, scaled to {profile.epochs} epochs)"
 
 
 def markdown_table(header, rows) -> str:
