@@ -14,7 +14,7 @@ from .config import tensor_fingerprint
 from .protocol import EvalConfig, resolved_hparams
 from .results import ResultsStore, provenance
 from .teachers import check_teacher, teacher_identity
-from .train.engine import train_student
+from .train.engine import distributed_context, train_student
 from .train.labels import teacher_is_used
 from .train.tensors import make_test_tensors, make_train_tensors
 from .utils import atomic_write_json, resolve_device
@@ -69,10 +69,20 @@ class EvalResult:
         atomic_write_json(path, self.to_dict())
 
 
-def _rank() -> int:
-    import torch.distributed as dist
-
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+def run_spec(config: EvalConfig, data_id: dict, teacher_id, test, world_size: int = 1) -> dict[str, Any]:
+    """What a run's store key is computed from, without the seed: the config (less its seed list),
+    the set, the teacher and the test set. Under DDP each rank normalises its own share of a batch,
+    so a run on several processes is a different run: ``world_size`` joins the key only when it is
+    above 1, which leaves the key of every single-process run as it always was."""
+    spec = {
+        "config": {k: v for k, v in config.to_dict().items() if k != "seeds"},
+        "data": data_id,
+        "teacher": teacher_id,
+        "test": {"dataset": test.name, "split": test.split, "size": test_size(test)},
+    }
+    if world_size > 1:
+        spec["world_size"] = world_size
+    return spec
 
 
 class NotComputed(LookupError):
@@ -179,16 +189,11 @@ def evaluate(
     used_teacher = teacher if teacher_is_used(config, teacher) else None
     check_same_dataset(distilled, test, used_teacher)
     check_image_shape(distilled, test)
-    rank = _rank()
+    rank, world_size = distributed_context()
     data_id = data_id or distilled_identity(distilled)
     t_id = teacher_identity(used_teacher)
     hparams = resolved_hparams(config, num_images(distilled), distilled.lr)
-    base_spec = {
-        "config": {k: v for k, v in config.to_dict().items() if k != "seeds"},
-        "data": data_id,
-        "teacher": t_id,
-        "test": {"dataset": test.name, "split": test.split, "size": test_size(test)},
-    }
+    base_spec = run_spec(config, data_id, t_id, test, world_size)
     train_tensors = test_tensors = None
     runs: list[dict] = []
     for seed in config.seeds:

@@ -219,16 +219,21 @@ def test_4_distill_output_under_a_file_fails_before_distilling(tmp_path, capsys,
     one_line_error(rc, err, "is a file, not a folder")
 
 
-def test_4_only_rank_0_writes_the_store(tmp_path, test_set, monkeypatch):
+def test_4_only_rank_0_writes_the_store_and_the_world_size_is_part_of_the_run(tmp_path, test_set, monkeypatch):
     monkeypatch.setattr(evaluation, "train_student", lambda *a, **k: _fake_run())
     ds = DistilledSet(torch.rand(10, 3, 32, 32), torch.arange(10), num_classes=10, meta={"dataset": "digits"})
     store = ResultsStore(tmp_path / "store")
-    monkeypatch.setattr(evaluation, "_rank", lambda: 1)
+    monkeypatch.setattr(evaluation, "distributed_context", lambda: (1, 2))
     evaluate(ds, test_set, EvalConfig(**FAST), device="cpu", store=store, show_progress=False)
     assert not list(store.root.rglob("*.json"))
-    monkeypatch.setattr(evaluation, "_rank", lambda: 0)
+    monkeypatch.setattr(evaluation, "distributed_context", lambda: (0, 2))
     evaluate(ds, test_set, EvalConfig(**FAST), device="cpu", store=store, show_progress=False)
-    assert len(list(store.root.rglob("*.json"))) == 1
+    assert [r["spec"]["world_size"] for r in store.records("eval")] == [2]
+    # a single-process run of the same config is another run (BatchNorm sees whole batches), and its
+    # key has no world size, as every stored run's key never had
+    monkeypatch.setattr(evaluation, "distributed_context", lambda: (0, 1))
+    evaluate(ds, test_set, EvalConfig(**FAST), device="cpu", store=store, show_progress=False)
+    assert sorted("world_size" in r["spec"] for r in store.records("eval")) == [False, True]
 
 
 # --------------------------------------------------------------- 5. the teacher recipe
