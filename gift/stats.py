@@ -198,17 +198,20 @@ def tally(comparisons: Sequence[Comparison]) -> dict[str, int]:
 
 
 def median_effect(comparisons: Sequence[Comparison]) -> tuple[float, float, float]:
-    """(median difference, its comparison's CI low, high) over the computed comparisons.
+    """(median difference, CI low, CI high) over the computed comparisons.
 
-    The interval reported with the median is the one of the comparison whose difference is the
-    median (the lower middle one for an even count), so it is a real 95% interval of one
-    comparison, not an average of intervals."""
+    For an odd count the median is one comparison's difference and the interval is that
+    comparison's 95% interval. For an even count the median is the mean of the two middle
+    differences (the usual median, not the worse or the better of the two), and the interval runs
+    from the lower of their two lows to the higher of their two highs: it covers both middle
+    comparisons, so it never claims more precision than either has."""
     done = sorted((c for c in comparisons if c.available), key=lambda c: c.delta)
     if not done:
         return math.nan, math.nan, math.nan
-    middle = done[(len(done) - 1) // 2]
-    lo, hi = middle.interval
-    return middle.delta, lo, hi
+    k = len(done)
+    middle = done[(k - 1) // 2: k // 2 + 1]  # one comparison for an odd count, two for an even one
+    lows, highs = zip(*(c.interval for c in middle))
+    return sum(c.delta for c in middle) / len(middle), min(lows), max(highs)
 
 
 __all__ = ["ALPHA", "CONFIDENCE", "Comparison", "LOSS", "MISSING", "OUTCOMES", "TIE", "WIN", "compare", "null_outcomes",

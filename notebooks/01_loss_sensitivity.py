@@ -182,8 +182,8 @@ if grid.missing():
 #
 # **The loss matters.** On each set the best loss is compared with the worst of the losses that are
 # not GIFT. The comparison is made only once every loss of a set is in, because before that neither
-# the best nor the worst is known. By the rule the claim is **{glue:text}`loss_choice_verdict`**
-# here ({glue:text}`loss_choice_evidence`).
+# the best nor the worst is known. Verdict by the rule: **{glue:text}`loss_choice_verdict`**
+# ({glue:text}`loss_choice_evidence`).
 #
 # **GIFT is the best loss.** On each set GIFT is compared with every other loss of the grid
 # ({glue:text}`gift_best_n` comparisons). The claim is **{glue:text}`gift_best_verdict`**

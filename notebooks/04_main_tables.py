@@ -202,7 +202,7 @@ glue(**{**mt.values(claim, control), **claim_values("main_claim", claim), **clai
 forest([claim, control]);
 
 # %% [markdown]
-# **The main claim is {glue:text}`main_claim_verdict` here.** Of the
+# **Verdict on the main claim: {glue:text}`main_claim_verdict`.** Of the
 # {glue:text}`main_claim_total` distilled-set cells, {glue:text}`main_claim_computed` have their
 # runs: GIFT wins {glue:text}`main_claim_wins`, ties {glue:text}`main_claim_ties` and loses
 # {glue:text}`main_claim_losses` against the method's own loss (per cell: {glue:text}`main_gains`;

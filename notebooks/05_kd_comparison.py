@@ -149,7 +149,7 @@ glue(**values)
 forest([claim]);
 
 # %% [markdown]
-# **The claim is {glue:text}`kd_claim_verdict` here.** Of {glue:text}`kd_claim_total` comparisons
+# **Verdict on the claim: {glue:text}`kd_claim_verdict`.** Of {glue:text}`kd_claim_total` comparisons
 # (GIFT against each KD loss on each set), {glue:text}`kd_claim_computed` have their runs: GIFT wins
 # {glue:text}`kd_claim_wins`, ties {glue:text}`kd_claim_ties` and loses {glue:text}`kd_claim_losses`
 # (median difference {glue:text}`kd_claim_median`); {glue:text}`kd_claim_missing` are not computed

@@ -152,7 +152,8 @@ fig = gen.plot_cross_architecture(ex, xarch, cfg["xarch_methods"], CHANCE)
 # main table's runs of {doc}`04_main_tables` (same set, teacher and protocol), so they say how the
 # set fares with the student it was made for; the claim is about the other rows. A row marked "not
 # computed" is a run that has not finished yet on the book's CPU: the larger students are first in
-# line for a GPU, and their verdict below stays "not testable here" until both arms are in.
+# line for a GPU; until every comparison is in, the claim below is judged on those computed and
+# marked *provisional*, and *short budget* because these students train for 300 epochs.
 
 # %% [markdown]
 # ## Cross-optimizer generalization (Tables 5 and 12)

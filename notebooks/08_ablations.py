@@ -188,7 +188,7 @@ glue(**ab.prose_numbers(ablation, sweep, SETS, claims, profile), epochs=ex.profi
 # {glue:text}`sweep_computed` points of the $\gamma$ sweep are recorded, all at the profile's
 # training length ({glue:text}`epochs` epochs, a ConvNet-3 student); not computed yet
 # ({glue:text}`n_not_computed`): {glue:text}`not_computed`. A claim over runs that are not computed is
-# "not testable here", and counts neither for nor against the paper. The refinement-only variant is
+# "pending", and counts neither for nor against the paper. The refinement-only variant is
 # our reading of the paper (see above); the paper's setting is a different dataset and scale, so
 # these checks test the direction of its claims, not its numbers.
 #

@@ -37,7 +37,8 @@
 # - A **claim** over several comparisons is **supported** when every computed comparison is a win,
 #   **mostly supported** when wins outnumber losses, **contradicted** when there is at least one loss
 #   and losses are at least as many as wins, **mixed** when nothing differs beyond noise (ties only),
-#   and **not testable here** when no comparison could be made. A claim judged while some of its
+#   **pending** when its comparisons are in the training queue and none is computed yet, and **not
+#   testable here** when no comparison of it can be made in this profile. A claim judged while some of its
 #   comparisons are not computed yet is marked *provisional*: its verdict can still change.
 # - **Many comparisons collect false calls.** The rule holds each comparison's false calls to 5%,
 #   but a claim of many comparisons collects them: with no real difference anywhere, a claim of 24
@@ -151,8 +152,8 @@ glue("control_tally", verdicts.tally_text([c for c in claims if not c.paper]), d
 
 # %% [markdown]
 # Of the claims the paper states, {glue:text}`paper_tally`. Of the book's controls and readings,
-# {glue:text}`control_tally`. A claim that is not testable here (its runs are not in the store yet,
-# or need a GPU) counts neither for nor against the paper, and a provisional verdict rests on the
+# {glue:text}`control_tally`. A pending claim (its runs are still in the queue) and one not testable
+# here count neither for nor against the paper, and a provisional verdict rests on the
 # comparisons computed so far. The chapters explain each verdict; the comparisons behind them
 # follow.
 

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 from gift.companion import get_profile
 from gift.companion.checklist import Check, Checklist, cost_check
-from gift.companion.claims import CONTRADICTED, MIXED, NOT_TESTABLE, SUPPORTED
+from gift.companion.claims import CONTRADICTED, MIXED, NOT_TESTABLE, PENDING, SUPPORTED
 
 
 class FakeExperiment:
@@ -65,7 +65,7 @@ def test_grids_come_from_the_profile():
 
 
 def test_missing_runs_make_a_claim_not_testable_and_losses_contradict():
-    assert Checklist(FakeExperiment(missing=("gift",))).beats_kd().verdict == NOT_TESTABLE
+    assert Checklist(FakeExperiment(missing=("gift",))).beats_kd().verdict == PENDING
     # gamma 0.1 is "gift" with default kwargs in this stand-in, as good as every other gamma: ties
     assert Checklist(FakeExperiment()).sgd_adam_beat_adamw().verdict != SUPPORTED
 
@@ -95,12 +95,12 @@ def test_checklist_rows_tally_and_text():
     tally = verdicts.verdict_tally(built)
     assert set(tally) == {*verdicts.VERDICTS, "provisional"} and tally["provisional"] == 1
     assert sum(tally[v] for v in verdicts.VERDICTS) == 2
-    assert verdicts.tally_text(built) == ("2 of 2 are supported, 0 mostly supported, 0 mixed, 0 contradicted and "
-                                          "0 not testable here (1 of the verdicts provisional)")
+    assert verdicts.tally_text(built) == ("2 of 2 are supported, 0 mostly supported, 0 mixed, 0 contradicted, "
+                                          "0 pending and 0 not testable here (1 of the verdicts provisional)")
     text = verdicts.comparisons_text(built)
     assert text.count("\n    ") == sum(len(c.comparisons) for c in built)
     empty = verdicts.Claim("nothing", "x", [verdicts.compare("a", None, None)])
-    assert verdicts.effect_text(empty) == "—" and verdicts.verdict_of(empty.counts()) == NOT_TESTABLE
+    assert verdicts.effect_text(empty) == "—" and verdicts.verdict_of(empty.counts()) == PENDING
 
 
 def test_cross_architecture_reads_the_profiles_student_sets():

@@ -1,5 +1,5 @@
 """The claims checklist's verdict scale, on comparisons judged by gift.stats."""
-from gift.companion.claims import CONTRADICTED, MIXED, MOSTLY, NOT_TESTABLE, SUPPORTED, Claim, verdict_of
+from gift.companion.claims import CONTRADICTED, MIXED, MOSTLY, NOT_TESTABLE, PENDING, SUPPORTED, Claim, verdict_of
 from gift.stats import Comparison
 
 UP = Comparison("up", (61.0, 61.2, 60.9, 61.1, 61.0), (60.0, 60.1, 59.9, 60.2, 60.0))
@@ -20,7 +20,7 @@ def test_the_verdict_scale():
     assert Claim("a", "ch", [DOWN, FLAT]).verdict == CONTRADICTED
     assert Claim("a", "ch", [UP, DOWN, DOWN, FLAT, FLAT, FLAT, FLAT]).verdict == CONTRADICTED
     assert Claim("a", "ch", [FLAT, FLAT]).verdict == MIXED
-    assert Claim("a", "ch", [MISSING]).verdict == NOT_TESTABLE
+    assert Claim("a", "ch", [MISSING]).verdict == PENDING  # queued, none computed yet
     assert Claim("a", "ch", []).verdict == NOT_TESTABLE
 
 

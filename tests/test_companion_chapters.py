@@ -30,7 +30,7 @@ def test_prose_values():
     assert text.startswith("+10.00 points") and text.endswith("(win)")
     claim = Claim("c", "01_loss_sensitivity", [Comparison("a")])
     values = prose.claim_values("k", claim)
-    assert values["k_verdict"] == "not testable here" and values["k_evidence"] == claim.evidence()
+    assert values["k_verdict"] == "pending" and values["k_evidence"] == claim.evidence()
     assert values["k_n"] == 1 and values["k_missing"] == 1 and values["k_computed"] == 0
 
 

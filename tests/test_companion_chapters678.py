@@ -40,7 +40,7 @@ def test_clause_and_verdict_with_evidence_say_not_computed():
     c = Comparison("x", (61.0, 61.2, 61.1), (60.0, 60.1, 60.2))
     assert c.difference().startswith("+1.00 points [") and c.outcome in c.difference()
     assert Claim("c", "06", [Comparison("a"), Comparison("b")]).verdict_label(evidence=True) == \
-        "not testable here (its 2 comparisons are not computed yet)"
+        "pending (its 2 comparisons are not computed yet)"
     assert Claim("c", "06", []).verdict_label(evidence=True).endswith("(no comparison of it is made in this profile)")
     assert Claim("c", "06", [c], short_budget=True).verdict_label(evidence=True) == \
         "supported (short budget; 1 win, 0 ties, 0 losses of 1)"

@@ -81,8 +81,11 @@ def test_tally_and_median_effect():
     up = Comparison("u", (2.0, 2.1, 1.9), (1.0, 1.1, 0.9))
     flat = Comparison("f", (1.0, 1.2, 0.8), (1.0, 1.1, 0.9))
     assert tally([up, flat, Comparison("m")]) == {"win": 1, "tie": 1, "loss": 0, "missing": 1}
-    med, lo, hi = median_effect([up, flat])
-    assert med == flat.delta and (lo, hi) == flat.interval
+    med, lo, hi = median_effect([up, flat])  # even count: the mean of the two middle ones
+    assert med == pytest.approx((up.delta + flat.delta) / 2)
+    assert (lo, hi) == (min(up.interval[0], flat.interval[0]), max(up.interval[1], flat.interval[1]))
+    down = Comparison("d", (0.0, 0.1, -0.1), (1.0, 1.1, 0.9))
+    assert median_effect([up, down, flat]) == (flat.delta, *flat.interval)  # odd: the middle comparison
     assert all(math.isnan(v) for v in median_effect([]))
 
 

@@ -287,7 +287,7 @@ class Checklist:
                 for student, batchings in students.items():
                     for batching, entry in batchings.items():
                         p = entry["per_tau"][repr(float(tau))]
-                        comps.append(Check(f"{data} images, {student}, {batching} batches: eq. (9) <= InfoNCE",
+                        comps.append(Check(f"{data} images, {student}, {batching} batches: InfoNCE <= right-hand side of eq. (9)",
                                            max(p["holds9_all"], p["holds9_others"])))
         return Claim("Theorem 1's bound (9) holds on real outputs", "03_theorem", comps,
                      note="a numeric check, not a seed comparison: win = holds on every batch, loss = fails on most")

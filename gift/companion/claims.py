@@ -5,7 +5,9 @@
 * ``mostly supported`` — more wins than losses;
 * ``contradicted`` — at least one loss, and losses are at least as many as wins;
 * ``mixed`` — no comparison differs beyond noise (ties only);
-* ``not testable here`` — no comparison could be made (runs missing, or the setting needs a GPU).
+* ``pending`` — its comparisons are in the training queue, none computed yet;
+* ``not testable here`` — no comparison of it can be made in this profile (the setting needs a GPU
+  or data the profile does not have, or its premise does not occur).
 
 The scale is fixed before the runs and applied to whatever they gave; nothing is tuned to it. A
 claim whose runs are shorter than the paper's (``short_budget``) says so next to its verdict, and so
@@ -30,8 +32,9 @@ SUPPORTED = "supported"
 MOSTLY = "mostly supported"
 MIXED = "mixed"
 CONTRADICTED = "contradicted"
+PENDING = "pending"
 NOT_TESTABLE = "not testable here"
-VERDICTS = (SUPPORTED, MOSTLY, MIXED, CONTRADICTED, NOT_TESTABLE)
+VERDICTS = (SUPPORTED, MOSTLY, MIXED, CONTRADICTED, PENDING, NOT_TESTABLE)
 
 
 def counted(n: int, noun: str) -> str:
@@ -43,7 +46,7 @@ def verdict_of(counts: dict[str, int]) -> str:
     """The verdict scale above, from win/tie/loss counts."""
     w, t, l = counts[WIN], counts[TIE], counts[LOSS]
     if w + t + l == 0:
-        return NOT_TESTABLE
+        return PENDING if counts[MISSING] else NOT_TESTABLE
     if w == w + t + l:
         return SUPPORTED
     if w > l:
@@ -174,7 +177,7 @@ def verdict_tally(claims: list[Claim]) -> dict[str, int]:
 
 
 def tally_text(claims: list[Claim]) -> str:
-    """``"2 of 11 are supported, 0 mostly supported, 0 mixed, 4 contradicted and 5 not testable here
+    """``"2 of 11 are supported, 0 mostly supported, 0 mixed, 4 contradicted, 3 pending and 2 not testable here
     (3 of the verdicts provisional)"``: :func:`verdict_tally` as a sentence."""
     n = verdict_tally(claims)
     counts = [f"{n[v]} {v}" for v in VERDICTS]
@@ -192,5 +195,5 @@ def comparisons_text(claims: list[Claim]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["CHECKLIST_HEADER", "CONTRADICTED", "Claim", "Comparison", "MIXED", "MOSTLY", "NOT_TESTABLE", "SUPPORTED", "VERDICTS",
+__all__ = ["CHECKLIST_HEADER", "CONTRADICTED", "Claim", "Comparison", "MIXED", "MOSTLY", "NOT_TESTABLE", "PENDING", "SUPPORTED", "VERDICTS",
            "chance_text", "checklist_rows", "format_chance", "compare", "comparisons_text", "effect_text", "noise_contradicts", "tally_text", "verdict_of", "verdict_tally"]

@@ -64,7 +64,7 @@ def claim_values(prefix: str, claim) -> dict:
         f"{prefix}_missing": n["missing"], f"{prefix}_total": len(claim.comparisons),
         f"{prefix}_computed": len(claim.comparisons) - n["missing"],
         f"{prefix}_median": "not computed" if math.isnan(med) else (
-            f"{med:+.2f} points, that comparison's 95% interval [{lo:+.2f}, {hi:+.2f}]"),
+            f"{med:+.2f} points, 95% interval [{lo:+.2f}, {hi:+.2f}]"),
         f"{prefix}_evidence": claim.evidence(), f"{prefix}_n": len(claim.comparisons),
     }
 
