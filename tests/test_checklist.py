@@ -93,7 +93,7 @@ def test_checklist_rows_tally_and_text():
     assert rows[0][5] == "{doc}`" + built[0].where + "`" and rows[0][3].startswith("+1.00 [")
     assert rows[0][4] == "< 0.1%"  # three wins of three by 1 point with 5 tight seeds: not noise
     tally = verdicts.verdict_tally(built)
-    assert set(tally) == {*verdicts.VERDICTS, "provisional"} and tally["provisional"] == 1
+    assert set(tally) == {*verdicts.VERDICTS, "provisional", "short budget"} and tally["provisional"] == 1
     assert sum(tally[v] for v in verdicts.VERDICTS) == 2
     assert verdicts.tally_text(built) == ("2 of 2 are supported, 0 mostly supported, 0 mixed, 0 contradicted, "
                                           "0 pending and 0 not testable here (1 of the verdicts provisional)")

@@ -115,10 +115,10 @@ def test_hardware_summary_tells_gpu_runs_from_cpu_runs():
             self.runs = [{"provenance": {"device": d}} for d in devices]
 
     cpu_a, cpu_b, gpu = "cpu: AMD EPYC (2 cores)", "cpu: Intel Xeon (2 cores)", "NVIDIA H100 80GB HBM3"
-    assert hardware_summary([Res(cpu_a, cpu_a), None]) == "CPU only (2 runs on 1 machine)"
-    assert hardware_summary([Res(cpu_a), Res(cpu_b)]) == "CPU only (2 runs on 2 machines)"
+    assert hardware_summary([Res(cpu_a, cpu_a), None]) == "CPU only (2 runs on 1 CPU model)"
+    assert hardware_summary([Res(cpu_a), Res(cpu_b)]) == "CPU only (2 runs on 2 CPU models)"
     assert hardware_summary([Res(gpu, gpu, cpu_a)]) == "GPU: NVIDIA H100 80GB HBM3 (2 runs); CPU: AMD EPYC (2 cores) (1 runs)"
     assert hardware_summary([None]) == "no recorded runs"
     compiled = Res(cpu_a, cpu_a)
     compiled.runs[0]["compiled"] = True
-    assert hardware_summary([compiled]) == "CPU only (2 runs on 1 machine; 1 compiled)"
+    assert hardware_summary([compiled]) == "CPU only (2 runs on 1 CPU model; 1 compiled)"

@@ -101,12 +101,14 @@ class Claim:
         mostly supported claim) or losses (a contradicted one): the same computed comparisons, with
         their seed counts, none with a real difference (:func:`gift.stats.null_outcomes`). The rule
         holds each comparison's false calls to 5%, but a claim of many comparisons collects them;
-        this says whether its calls are more than that. nan for a mixed or untestable claim and for
-        numeric checks."""
+        this says whether its calls are more than that. nan for a mixed or untestable claim, for a
+        claim of a single computed comparison and for numeric checks."""
         made = [c for c in self.comparisons if c.available]
         side = {SUPPORTED: WIN, MOSTLY: WIN, CONTRADICTED: LOSS}.get(self.verdict)
         if side is None or not all(hasattr(c, "p_value") for c in made):
             return float("nan")
+        if len({(c.values, c.base_values) for c in made}) < 2:
+            return float("nan")  # one comparison (however often listed) collects nothing: its p says it
         # an arm is named by its seed accuracies: the same run behind two comparisons is one sample
         wins, losses = null_outcomes([((c.values, len(c.values)), (c.base_values, len(c.base_values))) for c in made],
                                      sims)
@@ -171,19 +173,24 @@ def checklist_rows(claims: list[Claim], here: str = "10_claims") -> list[tuple]:
 
 def verdict_tally(claims: list[Claim]) -> dict[str, int]:
     """How many claims got each verdict, every verdict of the scale present (zero included), and
-    ``"provisional"``: how many of them are judged on only some of their comparisons."""
+    ``"provisional"``: how many of them are judged on only some of their comparisons, and
+    ``"short budget"``: how many verdicts rest on runs shorter than the paper's."""
     return {**{v: sum(c.verdict == v for c in claims) for v in VERDICTS},
-            "provisional": sum(c.provisional for c in claims)}
+            "provisional": sum(c.provisional for c in claims),
+            "short budget": sum(c.short_budget and c.verdict not in (PENDING, NOT_TESTABLE) for c in claims)}
 
 
 def tally_text(claims: list[Claim]) -> str:
     """``"2 of 11 are supported, 0 mostly supported, 0 mixed, 4 contradicted, 3 pending and 2 not testable here
-    (3 of the verdicts provisional)"``: :func:`verdict_tally` as a sentence."""
+    (3 of the verdicts provisional; 1 on a short budget (300 epochs), so not the paper's setting)"``:
+    :func:`verdict_tally` as a sentence."""
     n = verdict_tally(claims)
     counts = [f"{n[v]} {v}" for v in VERDICTS]
     counts[0] = f"{n[SUPPORTED]} of {len(claims)} are {SUPPORTED}"
     text = ", ".join(counts[:-1]) + f" and {counts[-1]}"
-    return text + (f" ({n['provisional']} of the verdicts provisional)" if n["provisional"] else "")
+    notes = [f"{n['provisional']} of the verdicts provisional"] * bool(n["provisional"])
+    notes += [f"{n['short budget']} on a short budget (300 epochs), so not the paper's setting"] * bool(n["short budget"])
+    return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def comparisons_text(claims: list[Claim]) -> str:

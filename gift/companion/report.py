@@ -48,7 +48,7 @@ def provenance_summary(results) -> str:
 
 
 def hardware_summary(results) -> str:
-    """Where a set of runs was trained, e.g. "CPU only (2 machines)" or "GPU: NVIDIA H100 (12 runs);
+    """Where a set of runs was trained, e.g. "CPU only (40 runs on 2 CPU models)" or "GPU: NVIDIA H100 (12 runs);
     CPU (40 runs)", and how many were compiled: the book says for each table whether it has GPU
     runs."""
     runs = _seed_runs(results)
@@ -62,7 +62,8 @@ def hardware_summary(results) -> str:
     compiled = f"; {n_compiled} compiled" if n_compiled else ""  # torch.compile: other rounding
     if set(kinds) == {"CPU"}:
         n = len(set(kinds["CPU"]))
-        return f"CPU only ({len(runs)} runs on {n} machine{'s' if n > 1 else ''}{compiled})"
+        # a device string names a CPU model, not a machine: many machines can share one
+        return f"CPU only ({len(runs)} runs on {n} CPU model{'s' if n > 1 else ''}{compiled})"
     parts = []
     for kind in ("GPU", "CPU"):
         if kind in kinds:
