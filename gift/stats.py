@@ -38,11 +38,14 @@ OUTCOMES = (WIN, TIE, LOSS, MISSING)
 class Comparison:
     """Method vs baseline over seeds: what was compared and what the rule says about it.
 
-    ``values``/``base_values`` are the per-seed accuracies (percent); empty when not computed."""
+    ``values``/``base_values`` are the per-seed accuracies (percent); empty when not computed.
+    ``caveat`` names a way the two arms are not matched that the comparison could not avoid (e.g.
+    seeds trained in different precisions), for the report to show beside the outcome."""
 
     label: str
     values: tuple = ()
     base_values: tuple = ()
+    caveat: str = ""
 
     @property
     def available(self) -> bool:
@@ -186,8 +189,16 @@ def seed_values(result, which: str = "best") -> tuple:
 
 
 def compare(label: str, result, baseline, which: str = "best") -> Comparison:
-    """A :class:`Comparison` of two ``EvalResult`` (either may be None = not computed)."""
-    return Comparison(label, seed_values(result, which), seed_values(baseline, which))
+    """A :class:`Comparison` of two ``EvalResult`` (either may be None = not computed), with a
+    caveat when its seeds did not all train in the same precision (``precision="auto"`` is bf16 on
+    some machines and fp32 on others, and the store key keeps "auto")."""
+    return Comparison(label, seed_values(result, which), seed_values(baseline, which),
+                      caveat=_precision_caveat(result, baseline))
+
+
+def _precision_caveat(*results) -> str:
+    precisions = sorted({r.get("precision") for res in results if res is not None for r in res.runs} - {None})
+    return f"seeds mix {' and '.join(precisions)}" if len(precisions) > 1 else ""
 
 
 def tally(comparisons: Sequence[Comparison]) -> dict[str, int]:

@@ -99,3 +99,21 @@ def test_one_text_for_a_comparison_with_and_without_its_means():
     assert far.result() == f"65.08 vs 60.08, {far.difference()}"
     assert Comparison("x").result() == Comparison("x").difference() == "not computed"
     assert p_text(0.38) == "p = 0.380" and p_text(0.0001) == "p < 0.001"
+
+
+def test_a_comparison_whose_seeds_differ_in_precision_says_so():
+    from types import SimpleNamespace
+
+    from gift.companion.claims import Claim
+    from gift.companion.report import claim_report
+
+    def result(*precisions):
+        return SimpleNamespace(runs=[{"best": 60.0 + 0.1 * k, "precision": p} for k, p in enumerate(precisions)])
+
+    same = compare("same", result("bf16", "bf16"), result("bf16", "bf16"))
+    across = compare("across", result("fp32", "fp32"), result("bf16", "bf16"))  # the arms differ
+    within = compare("within", result("bf16", "fp32"), result("bf16", "bf16"))  # one arm mixes
+    assert same.caveat == "" and across.caveat == within.caveat == "seeds mix bf16 and fp32"
+    report = claim_report(Claim("c", "ch", [same, across]))
+    assert "tie (seeds mix bf16 and fp32)" in report and "*Precision:*" in report
+    assert "*Precision:*" not in claim_report(Claim("c", "ch", [same]))

@@ -163,7 +163,7 @@ def claim_report(claim, *, paper: str = "") -> str:
         elif hasattr(c, "p_value"):
             lo, hi = c.interval
             rows.append((c.label, f"{c.mean:.2f}", f"{c.base_mean:.2f}", f"{c.delta:+.2f} [{lo:+.2f}, {hi:+.2f}]",
-                         format_p(c.p_value), c.outcome))
+                         format_p(c.p_value), c.outcome + (f" ({c.caveat})" if getattr(c, "caveat", "") else "")))
         else:
             rows.append((c.label, f"holds in {100 * c.share:.0f}%", "", "", "", c.outcome))
     if rows:
@@ -171,6 +171,9 @@ def claim_report(claim, *, paper: str = "") -> str:
                                      rows)]
     if claim.note:
         lines += ["", f"*Note:* {claim.note}"]
+    if any(getattr(c, "caveat", "") for c in claim.comparisons):
+        lines += ["", "*Precision:* a row whose seeds mix bf16 and fp32 compares runs from machines with and "
+                      "without native bf16; {doc}`00_protocol` measures how far the precision moves a comparison."]
     return "\n".join(lines)
 
 
