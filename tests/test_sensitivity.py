@@ -142,6 +142,12 @@ def test_precision_census_counts_what_auto_resolved_to_and_the_mixed_arms(tmp_pa
     put("kl", 0, "fp32", epochs=300)  # another budget
     census = sensitivity.precision_census(store, 1000)
     assert census == sensitivity.PrecisionCensus({"bf16": 5, "fp32": 1}, arms=2, mixed_arms=1)
+    assert census.speed_text().startswith("not measured yet")  # these specs name no IPC-10 ConvNet set
+    timed = {"config": {"loss": "kl", "epochs": 1000, "precision": "auto", "model": "convnet3"},
+             "data": {"recipe": {"ipc": 10}}}
+    for seed, (resolved, seconds) in enumerate((("bf16", 180.0), ("bf16", 200.0), ("fp32", 720.0))):
+        store.put("eval", {**timed, "seed": seed}, {"precision": resolved, "wall_time_s": seconds}, {})
+    assert sensitivity.precision_census(store, 1000).speed_text() == "a median 3.2 minutes in bf16 and 12.0 minutes in fp32"
     assert census.text() == ('Of the 6 stored runs at this budget with `precision="auto"`, 5 in bf16, 1 in fp32; '
                              "1 of their 2 arms (one configuration, all its seeds) mixes the two.")
 
