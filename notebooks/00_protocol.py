@@ -191,8 +191,10 @@ for m, r in own.items():
 # tests GIFT on weak synthetic images, which may not be SRe2L as its authors run it: no published
 # CIFAR-10 ConvNet number exists to check against, and the one published CIFAR-10 number, 29.3 with
 # a ResNet-18 student (RDED's table), is itself below the published random-subset baselines above,
-# so weak SRe2L sets on CIFAR-10 are not only ours. Our RDED and DATM numbers sit near or above the
-# published ones (our evaluation is longer and uses the teacher on every augmented batch). The
+# so weak SRe2L sets on CIFAR-10 are not only ours. Our RDED numbers sit near or above the published
+# ones (our evaluation is longer and relabels every augmented batch with the teacher); our DATM
+# number is below its published one (the table gives both), with DATM's own stored labels, as DATM
+# evaluates. The
 # table's "our loss" column says which of our runs stands beside each published number; the
 # sentence above compares every set under KL. The published hard-label random-subset anchor of "A Label is
 # Worth a Thousand Images" is an ImageNet-1K ResNet-18 number (their Table 1); for CIFAR-10 with a

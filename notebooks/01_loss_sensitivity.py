@@ -98,9 +98,10 @@ display(Markdown(describe_profile(profile)))
 # | student | ConvNet | the profile's ConvNet-3; DATM sets with instance norm, as DATM |
 # | labels | not stated in the text (the authors' code: teacher logits on every augmented batch; DATM: its stored labels) | the code's way |
 #
-# Everything but the loss is held fixed: the same images, the same teacher relabelling every
-# augmented batch, the same student, optimizer and number of epochs. A difference between two rows
-# of the table below is therefore a difference between two losses, and nothing else.
+# Everything but the loss is held fixed: the same images, the same soft labels (the teacher
+# relabelling every augmented batch; for DATM, its stored labels, as DATM evaluates), the same
+# student, optimizer and number of epochs. A difference between two rows of the table below is
+# therefore a difference between two losses, and nothing else.
 #
 # The losses (`gift.losses`). CE, KL, soft CE, MSE and GIFT are defined as in the authors' evaluation
 # code; the three "+CE" combinations are our construction (the paper names them but does not give
@@ -117,7 +118,9 @@ display(Markdown(describe_profile(profile)))
 # | cosine | $1 - \cos(z, t)$: GIFT without the refinement (not in the paper's Figure 1) | soft |
 #
 # Soft CE at $T = 1$ is KL at $T = 1$ plus the teacher's entropy, a constant: the two have the same
-# gradient. So "KL vs soft CE" in this grid is, in fact, temperature 20 vs temperature 1.
+# gradient. So "KL vs soft CE" in this grid is, in fact, temperature 20 vs temperature 1, and with
+# it a gradient scale: the authors' KL has no $T^2$ factor, so its gradient is about $1/T^2 = 1/400$
+# of soft CE's, which {doc}`06_generalization` shows is decisive under SGD.
 #
 # ## The result
 #

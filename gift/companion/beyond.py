@@ -229,7 +229,9 @@ class Beyond:
         body = []
         for m, ipc, _, pairs, _ in self.ior_rows:
             first, second = (self.metrics[m, ipc, name] for name, _, _ in pairs)
-            body.append([m, ipc, cell(first["ior"]), cell(second["ior"]),
+            # random images are the baseline of IOR: their row is 0 by definition, not a test
+            ior_cells = ["0 (the baseline itself)"] * 2 if m == "random" else [cell(first["ior"]), cell(second["ior"])]
+            body.append([m, ipc, *ior_cells,
                          "—" if math.isnan(first["hlr"]) else f"{first['hlr']:.2f}",
                          *("—" if math.isnan(v) else f"{v:.3f}" for v in (first["lrs"], second["lrs"]))])
         return markdown_table(["set", "IPC", "IOR (KL or soft CE)", "IOR (GIFT)", "HLR", "LRS (KL or soft CE)",

@@ -243,7 +243,9 @@ class Checklist:
         return Claim("Reading of the paper's ConvNet tables: with GIFT, SGD and Adam beat AdamW", "06_generalization",
                      comps, paper=False,
                      note="a pattern of Tables 5 and 12 (ConvNet), not stated in the paper's text; its ResNet-18 rows "
-                          "of Table 12 go the other way for Adam")
+                          "of Table 12 go the other way for Adam. The paper gives no SGD or Adam settings: ours are the "
+                          "usual distilled-data defaults (SGD lr 0.01, momentum 0.9), and GIFT's small cosine-loss "
+                          "gradient under SGD may make the SGD side a matter of that learning rate")
 
     def cross_architecture(self) -> Claim:
         """Table 4: GIFT against the set's own loss when a larger student learns from ConvNet data."""

@@ -129,11 +129,13 @@ class LossGrid:
         body = [[LOSS_LABEL[L]] + [self._cell(m, L) for m in self.sets] + [self._paper_cell(d, L) for d in PAPER_DATASETS]
                 for L in self.losses]
         return (f"**Top-1 test accuracy (%) at IPC {self.ipc}**, mean ± std over seeds of the best checkpoint; "
-                "bold: best loss of the column; (own): the loss the distillation method uses itself.\n\n"
+                "bold: best computed loss of the column; (own): the loss the distillation method uses itself; "
+                "a column is complete only when no cell says not computed.\n\n"
                 + markdown_table(header, body))
 
     def spread_table(self) -> str:
-        return markdown_table(["set", "spread, all losses", "spread, losses using soft labels", "GIFT − own loss"],
+        return markdown_table(["set", "spread over computed losses", "spread, computed losses using soft labels",
+                               "GIFT − own loss"],
                               self.spreads())
 
     # ------------------------------------------------------------------ figure
