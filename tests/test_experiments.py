@@ -122,3 +122,16 @@ def test_hardware_summary_tells_gpu_runs_from_cpu_runs():
     compiled = Res(cpu_a, cpu_a)
     compiled.runs[0]["compiled"] = True
     assert hardware_summary([compiled]) == "CPU only (2 runs on 1 CPU model; 1 compiled)"
+
+
+def test_provenance_line_counts_runs_trained_from_uncommitted_code():
+    from types import SimpleNamespace
+
+    def run(commit):
+        return {"provenance": {"date": "2026-12-02T10:00:00", "device": "cpu: X", "git_commit": commit, "wall_time_s": 60}}
+
+    result = SimpleNamespace(runs=[run("abc123"), run("abc123+dirty"), run("def456+dirty")])
+    line = provenance_summary([result])
+    assert line.startswith("3 training runs recorded 2026-12-02 on cpu: X")
+    assert line.endswith("; 2 trained with uncommitted edits in the checkout (+dirty))")
+    assert "+dirty)" not in provenance_summary([SimpleNamespace(runs=[run("abc123")])])

@@ -43,8 +43,12 @@ def provenance_summary(results) -> str:
     commits = sorted({p.get("git_commit", "?") for p in provs})
     hours = sum(p.get("wall_time_s") or 0 for p in provs) / 3600
     span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    dirty = sum(str(p.get("git_commit", "")).endswith("+dirty") for p in provs)
+    # "+dirty": the process that trained it ran with uncommitted edits in the checkout, so its commit
+    # alone does not pin the code; said, not hidden
+    uncommitted = f"; {dirty} trained with uncommitted edits in the checkout (+dirty)" if dirty else ""
     return (f"{len(runs)} training runs recorded {span} on {'; '.join(devices)} "
-            f"(commits {', '.join(commits)}; {hours:.2f} h of training)")
+            f"(commits {', '.join(commits)}; {hours:.2f} h of training{uncommitted})")
 
 
 def hardware_summary(results) -> str:
