@@ -85,3 +85,18 @@ def test_noise_alone_contradicts_a_large_claim_often():
     # 5 seeds); n independent comparisons collect them: 1 - (1 - p)^n
     one = noise_contradicts(1)
     assert 0.015 < one <= 0.025 and abs(noise_contradicts(24) - (1 - (1 - one) ** 24)) < 0.02
+
+
+def test_forest_wraps_claim_headings_and_keeps_small_intervals_readable():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from gift.companion.plots import forest
+
+    far = Comparison("far", (90.0, 90.2, 90.1, 90.0, 90.3), (60.0, 60.1, 60.2, 60.0, 60.1))
+    long_claim = "Control: the KL collapse is caused by the loss, not by its 1/T^2 gradient scale, under SGD and Adam"
+    ax = forest([Claim(long_claim, "ch", [UP, far])])
+    heading = ax.get_yticklabels()[0].get_text()
+    assert "\n" in heading and heading.replace("\n", " ") == long_claim.upper()  # wrapped, nothing cut
+    assert ax.get_xscale() == "symlog"  # a +30 difference does not flatten the 1-point ones
+    assert forest([Claim("c", "ch", [UP])]).get_xscale() == "linear"

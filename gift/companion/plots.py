@@ -6,6 +6,7 @@ GIFT has the same colour on every page."""
 from __future__ import annotations
 
 import math
+import textwrap
 
 # a fixed colour per loss (matplotlib's tab10/tab20 entries), GIFT always the same green
 LOSS_COLORS = {
@@ -30,6 +31,10 @@ def use_book_style() -> None:
     })
 
 
+HEADING_WIDTH = 60  # characters of a claim heading per line in the forest plot
+LINEAR_POINTS = 3.0  # the forest plot's x axis is linear within this many points of zero
+
+
 def forest(claims, ax=None):
     """Every computed seed comparison of ``claims`` as its difference with the 95% interval,
     grouped under its claim; colour = outcome of the rule. Checks (shares, not differences) are
@@ -52,12 +57,21 @@ def forest(claims, ax=None):
             ax.plot([lo, hi], [i, i], color=OUTCOME_COLORS[c.outcome], linewidth=1.5)
         ax.plot(c.delta, i, "o", color=OUTCOME_COLORS[c.outcome], markersize=3.5)
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([label if c is not None else label.upper()[:70] for label, c in rows], fontsize=6.5)
+    # claim headings wrap instead of being cut: a reader must be able to read which claim a group is
+    ax.set_yticklabels([label if c is not None else textwrap.fill(label.upper(), HEADING_WIDTH)
+                        for label, c in rows], fontsize=6.5)
     for tick, (_, c) in zip(ax.get_yticklabels(), rows):
         if c is None:
             tick.set_fontweight("bold")
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("difference of mean accuracy, percentage points (95% interval)")
+    # most differences are within a few points and one collapse is near +30: linear within
+    # +-LINEAR_POINTS, logarithmic beyond, so the small intervals are not squeezed into a strip
+    extent = max((abs(v) for _, c in rows if c is not None for v in (*c.interval, c.delta) if not math.isnan(v)),
+                 default=0.0)
+    if extent > 4 * LINEAR_POINTS:
+        ax.set_xscale("symlog", linthresh=LINEAR_POINTS, linscale=2.0)
+    ax.set_xlabel("difference of mean accuracy, percentage points (95% interval"
+                  + (f"; linear within ±{LINEAR_POINTS:g}, logarithmic beyond)" if ax.get_xscale() == "symlog" else ")"))
     ax.invert_yaxis()
     return ax
 
