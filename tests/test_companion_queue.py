@@ -126,3 +126,21 @@ def test_only_keeps_the_jobs_whose_description_matches():
     kept = [j for j in jobs if q.selected(j, ["resnet18_modified", "mobilenet_v2"])]
     assert kept and all("model" in j[2] for j in kept) and len(kept) == 8
     assert [j for j in jobs if q.selected(j, [])] == jobs
+
+
+def test_list_counts_the_stored_seeds_of_an_unfinished_job():
+    from types import SimpleNamespace
+
+    stored = {0, 3}
+
+    class Ex:
+        profile = SimpleNamespace(seeds=(0, 1, 2, 3, 4))
+        calls = []
+
+        def evaluate(self, method, ipc, **kw):
+            self.calls.append(kw)
+            return object() if kw["seeds"][0] in stored else None
+
+    ex = Ex()
+    assert _queue().stored_seeds(ex, ("rded", 10, {"loss": "gift"})) == 2
+    assert all(call["loss"] == "gift" and len(call["seeds"]) == 1 for call in ex.calls)  # one seed at a time

@@ -130,10 +130,19 @@ def main() -> int:
                     text = f"test accuracy {ex.teacher_accuracy(job[1]):.2f}%"
                 else:
                     text = fmt(ex.evaluate(job[0], job[1], **job[2]))
+                    if args.list and text == "not computed":
+                        text += f" ({stored_seeds(ex, job)} of {len(ex.profile.seeds)} seeds stored)"
             except Exception as err:  # a missing set or teacher in --list mode; keep going
                 text = f"unavailable ({type(err).__name__}: {err})"
             print(f"[{k:3d}] {job}: {text} ({time.time() - start:.0f} s)", flush=True)
     return 0
+
+
+def stored_seeds(ex: Experiment, job: tuple) -> int:
+    """How many of the profile's seeds of a run job are in the store (a run's key has no seed list,
+    so each seed is looked up on its own): what a restarted worker will not train again."""
+    method, ipc, overrides = job
+    return sum(ex.evaluate(method, ipc, **overrides, seeds=(seed,)) is not None for seed in ex.profile.seeds)
 
 
 def selected(job: tuple, only: list[str]) -> bool:
