@@ -170,3 +170,14 @@ def test_projected_seed_minutes_scales_the_median_stored_short_seed(tmp_path):
     text = projected_seed_minutes(store, profile)
     assert text.startswith("about 20 (MobileNet-V2) minutes") and "300-epoch seed, scaled to 1000 epochs" in text
     assert "no student of this profile" in projected_seed_minutes(store, dataclasses.replace(profile, short_budget={}))
+
+
+def test_budget_scatter_uses_a_symlog_axis_when_one_comparison_is_far_out():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    near = Comparison("near", (60.5, 60.6, 60.4), (60.0, 60.1, 59.9))
+    far = Comparison("far", (90.5, 90.6, 90.4), (60.0, 60.1, 59.9))
+    pairs = [sensitivity.BudgetPair("c", near, near, near), sensitivity.BudgetPair("c", far, far, far)]
+    assert sensitivity.budget_scatter(pairs).get_xscale() == "symlog"
+    assert sensitivity.budget_scatter(pairs[:1]).get_xscale() == "linear"

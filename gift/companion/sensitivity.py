@@ -17,6 +17,7 @@ from .anchors import ANCHORS
 from .checklist import Checklist
 from .experiment import Experiment
 from .loss_grid import LOSS_LABEL
+from .plots import LINEAR_POINTS
 from .profiles import get_profile
 from .report import fmt, markdown_table
 
@@ -115,9 +116,13 @@ def budget_scatter(pairs: list[BudgetPair], ax=None):
                    c=["#d62728" if p.changed else "#1f77b4" for p in both])
         lim = 1.1 * max(abs(v) for p in both for v in (p.short.delta, p.matched.delta))
         ax.plot([-lim, lim], [-lim, lim], color="black", linewidth=0.8)
+        if lim > 4 * LINEAR_POINTS:  # one far comparison would squeeze the rest into a blob
+            ax.set_xscale("symlog", linthresh=LINEAR_POINTS, linscale=2.0)
+            ax.set_yscale("symlog", linthresh=LINEAR_POINTS, linscale=2.0)
     else:
         ax.text(0.5, 0.5, "no comparison at both budgets yet", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel(f"difference at {SHORT_EPOCHS} epochs (points)")
+    scale = f"; linear within ±{LINEAR_POINTS:g}, log beyond" if ax.get_xscale() == "symlog" else ""
+    ax.set_xlabel(f"difference at {SHORT_EPOCHS} epochs (points{scale})")
     ax.set_ylabel("difference at 1000 epochs, same seeds (points)")
     return ax
 
