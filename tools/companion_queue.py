@@ -11,10 +11,12 @@ can be stopped and restarted at any time.
     OMP_NUM_THREADS=1 python tools/companion_queue.py &   # the next job nobody is running
     python tools/companion_queue.py --list                # the queue, with what is stored
     OMP_NUM_THREADS=1 python tools/companion_queue.py --only mobilenet_v2 &   # some jobs only
+    python tools/companion_queue.py --full-budget --only resnet18 --only mobilenet   # on a GPU
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fcntl
 import hashlib
 import os
@@ -103,14 +105,21 @@ def main() -> int:
                     help="consider only jobs whose description contains TEXT (repeatable: any of them), e.g. "
                          "--only resnet18 to give the few seeds a short claim still lacks both cores")
     ap.add_argument("--list", action="store_true", help="print the queue and whether each job is stored")
+    ap.add_argument("--full-budget", action="store_true",
+                    help="train the short-budget students (ResNet-18, MobileNet-V2) at the profile's full epochs "
+                         "instead (for a GPU: the chapters keep reading the short runs until the profile's "
+                         "short_budget entry for that student is removed)")
     ap.add_argument("--lock-dir", default=os.path.join(tempfile.gettempdir(), "gift-companion-locks"),
                     help="where workers claim jobs; workers sharing it never run the same job at once")
     args = ap.parse_args()
     i, n = parse_worker(ap, args.worker)
     torch.set_num_threads(1)
-    ex = Experiment("companion", show_progress=False, run_missing=not args.list)
+    profile = get_profile("companion")
+    if args.full_budget:
+        profile = dataclasses.replace(profile, short_budget={})
+    ex = Experiment(profile, show_progress=False, run_missing=not args.list)
     os.makedirs(args.lock_dir, exist_ok=True)
-    for k, job in enumerate(jobs()):
+    for k, job in enumerate(jobs(profile)):
         if k % n != i or not selected(job, args.only):
             continue
         needed = prerequisite(job)
