@@ -15,7 +15,6 @@ import inspect
 from typing import Any, Callable
 
 import torch
-import torchvision
 from torch import Tensor, nn
 
 from gift.registry import Registry
@@ -137,7 +136,12 @@ def _imagenet_model_with_sliced_head(arch: str, num_classes: int) -> nn.Module:
     ``num_classes`` rows (the reference's ``pruning_classifier``). Why not build a C-way head:
     some heads are initialised by their width (EfficientNet: uniform(+-1/sqrt(out_features))), so
     a C-way head would start up to 10x wider than the reference's. More than 1000 classes: a
-    head of that width is built directly."""
+    head of that width is built directly.
+
+    torchvision is imported here, not at the top: importing it also imports torch._dynamo (about 4 s
+    on a 2-core CPU), which every chapter kernel and CLI call would pay for a ConvNet it never needs."""
+    import torchvision.models
+
     if num_classes > IMAGENET_CLASSES:
         return getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
     model = getattr(torchvision.models, arch)(weights=None)

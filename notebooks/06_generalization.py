@@ -135,7 +135,7 @@ for name in ("sgd", "adam", "adamw"):
 # %% [markdown]
 # ## Cross-architecture generalization (Table 4)
 #
-# Each method's set at IPC 10, scored with its own loss (KL, $T = 20$, as the authors pair RDED and
+# Each method's set at IPC {glue:text}`student_ipc`, scored with its own loss (KL, $T = 20$, as the authors pair RDED and
 # SRe2L) and with GIFT, by training each student from scratch under the profile's protocol (AdamW).
 # The Δ column is GIFT minus the own loss, in points; the last two columns are the paper's
 # Tiny-ImageNet numbers.

@@ -58,6 +58,21 @@ def test_a_bad_worker_spec_is_a_usage_error(bad):
     assert exc.value.code == 2
 
 
+def test_the_parsed_command_line_is_hidden_from_torchs_compiler(monkeypatch):
+    """inductor takes the word after ``--only`` in sys.argv as a benchmark name and pastes it into
+    generated Python: ``--only "('rded', 10, {'loss': 'kd'})"`` made every compiled run a SyntaxError."""
+    import sys
+
+    from torch._inductor.utils import get_benchmark_name
+
+    job = "('rded', 10, {'loss': 'kd'})"
+    monkeypatch.setattr(sys, "argv", ["companion_queue.py", "--only", job, "--worker", "1/2"])
+    assert get_benchmark_name() == job  # what inductor would have pasted
+    args = _queue().parse_args()
+    assert args.only == [job] and args.worker == (1, 2)
+    assert sys.argv == ["companion_queue.py"] and get_benchmark_name() is None
+
+
 def test_a_claimed_job_is_refused_to_a_second_worker_and_freed_on_exit(tmp_path):
     q = _queue()
     job, other_job = ("rded", 10, {"loss": "kl"}), ("rded", 10, {"loss": "gift"})

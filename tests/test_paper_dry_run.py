@@ -125,7 +125,7 @@ def test_dry_run_only_shrinks_sizes_and_only_where_asked():
     dry = dry_run_profile("paper")
     changed = {f.name for f in dataclasses.fields(real) if getattr(real, f.name) != getattr(dry, f.name)}
     assert changed == {"epochs", "seeds", "ipcs", "teacher_epochs", "teacher_file", "persistent", "distill_options",
-                       "description", "deviations", "model_kwargs", "student_sets"} - ({"short_budget"} if real.short_budget else set())
+                       "description", "deviations", "model_kwargs", "student_sets", "student_ipc"} - ({"short_budget"} if real.short_budget else set())
     assert dry.epochs == 4 and dry.seeds == (0,) and set(dry.ipcs) <= set(real.ipcs) and not dry.persistent
     with dry_run("paper"):
         assert get_profile("paper").epochs == 4

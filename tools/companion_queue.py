@@ -20,6 +20,7 @@ import dataclasses
 import fcntl
 import hashlib
 import os
+import sys
 import tempfile
 import time
 
@@ -64,7 +65,7 @@ def jobs(profile: str | Profile = "companion") -> list[tuple]:
     J += [("random", 10, {"loss": L, **instance}) for L in (OWN_LOSS["random"], "kl", "gift")]
     for name, student in p.students.items():
         if student:  # the profile's own student is in the main table already
-            J += [(m, 10, {"loss": L, **student}) for m in p.student_sets for L in dict.fromkeys((OWN_LOSS[m], "gift"))]
+            J += [(m, p.student_ipc, {"loss": L, **student}) for m in p.student_sets for L in dict.fromkeys((OWN_LOSS[m], "gift"))]
     J += [("continual", "kl"), ("continual", "gift")]
     unique: list[tuple] = []
     for job in J:
@@ -97,7 +98,9 @@ def run_continual(ex: Experiment, loss: str):
                                  teacher=ex.teacher())
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
+    """The command line, checked (a bad ``--worker`` is a usage error) and then removed from
+    ``sys.argv``."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--worker", default="0/1",
                     help="I/N: consider only every N-th job starting at I (default 0/1: all of them)")
@@ -112,7 +115,17 @@ def main() -> int:
     ap.add_argument("--lock-dir", default=os.path.join(tempfile.gettempdir(), "gift-companion-locks"),
                     help="where workers claim jobs; workers sharing it never run the same job at once")
     args = ap.parse_args()
-    i, n = parse_worker(ap, args.worker)
+    args.worker = parse_worker(ap, args.worker)
+    # torch's inductor reads the argument after "--only" in sys.argv as a benchmark name and writes
+    # it, unescaped, into the Python module it generates: a quote in a --only text (e.g. "'kd'")
+    # made every compiled run fail with a SyntaxError. The arguments are parsed; hide them from it.
+    del sys.argv[1:]
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    i, n = args.worker
     torch.set_num_threads(1)
     profile = get_profile("companion")
     if args.full_budget:

@@ -251,12 +251,13 @@ class Checklist:
         """Table 4: GIFT against the set's own loss when a larger student learns from ConvNet data."""
         comps = []
         if self.heavy:
+            ipc = self.ex.profile.student_ipc
             for name, student in self.ex.profile.students.items():
                 if not student:
                     continue
                 for m in (m for m in self.sets if m in self.ex.profile.student_sets):
-                    comps.append(self.compare(f"{m} -> {name}: gift vs {OWN_LOSS[m]}", self.ev(m, loss="gift", **student),
-                                         self.ev(m, loss=OWN_LOSS[m], **student)))
+                    comps.append(self.compare(f"{m} -> {name}: gift vs {OWN_LOSS[m]}", self.ev(m, ipc, loss="gift", **student),
+                                         self.ev(m, ipc, loss=OWN_LOSS[m], **student)))
         short = any(self.ex.profile.short_budget.get(s.get("model")) for s in self.ex.profile.students.values() if s)
         return Claim("GIFT improves cross-architecture results", "06_generalization", comps, short_budget=short,
                      note="ConvNet-3 data, larger students" + (

@@ -61,7 +61,7 @@ def _paper_cell(**filters) -> str:
 def cross_architecture(ex, methods) -> dict:
     """(method, student, loss) -> result: each set scored by each student of the profile with the
     method's own loss and with GIFT (None: not computed)."""
-    return {(m, student, loss): ex.evaluate(m, IPC, loss=loss, **model_kw)
+    return {(m, student, loss): ex.evaluate(m, ex.profile.student_ipc, loss=loss, **model_kw)
             for m in methods for student, model_kw in ex.profile.students.items() for loss in (OWN_LOSS[m], "gift")}
 
 
@@ -93,7 +93,7 @@ def plot_cross_architecture(ex, xarch: dict, methods, chance: float):
                    label=label, capsize=3, color=loss_color(loss))
         ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label="chance")
         ax.set_xticks(x, students, fontsize=8)
-        ax.set_title(f"{METHOD_NAME[m]}, IPC {IPC}")
+        ax.set_title(f"{METHOD_NAME[m]}, IPC {ex.profile.student_ipc}")
         ax.set_ylabel("test accuracy (%)")
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
@@ -101,7 +101,8 @@ def plot_cross_architecture(ex, xarch: dict, methods, chance: float):
 
 
 def budget_numbers(ex) -> dict:
-    """Which students run at the profile's epochs and which at a shorter budget (for the prose)."""
+    """Which students run at the profile's epochs and which at a shorter budget, and the IPC they
+    learn from (for the prose)."""
     p = ex.profile
     short = {name: p.short_budget[kw["model"]] for name, kw in p.students.items()
              if kw.get("model") in p.short_budget}
@@ -110,6 +111,7 @@ def budget_numbers(ex) -> dict:
         "short_students": (", ".join(f"{name} ({e} epochs)" for name, e in short.items())
                            if short else "none: every student runs the profile's epochs"),
         "large_seed_minutes": projected_seed_minutes(ex.store, p),
+        "student_ipc": p.student_ipc,
     }
 
 
