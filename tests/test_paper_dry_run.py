@@ -1,5 +1,4 @@
-"""The ``paper`` profile's code paths, run at toy size on a CPU (no GPU, no download; about 4-5
-minutes on 2 idle cores).
+"""The ``paper`` profile's code paths, run at toy size on a CPU (no GPU, no download).
 
 ``gift.companion.dryrun`` swaps in a copy of the ``paper`` profile with the same name, dataset (CIFAR-100),
 model, methods, students, losses and precision rule, and only sizes shrunk (4 epochs, 1 seed, a
@@ -9,7 +8,7 @@ folder layout with 200 classes. What runs:
 
 * library path: CIFAR-100 train/test → teacher → random, RDED and SRe2L sets at IPC 1 (and RDED at
   IPC 10, which the chapters use) → evaluation of the ``paper`` students with GIFT (ConvNet-3 and
-  EfficientNet-B0; chapter 6 below trains every student of the profile) and of each method's set
+  EfficientNet-B0; chapter 6 below trains every student of the profile, at IPC 1) and of each method's set
   with its own loss;
 * the same path on Tiny-ImageNet (64 px, 200 classes) for one student;
 * every chapter executed with papermill, ``profile = "paper"`` and ``GIFT_DRY_RUN=paper`` in the
@@ -100,7 +99,6 @@ CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9]*.py"))
 
 
 # Every chapter, in order (each reuses its predecessors' toy runs from the shared scratch store).
-# About 4 minutes on an idle 2-core CPU, most of it chapter 6's three large students.
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_chapter_runs_with_the_paper_profile(paper_env, tmp_path, monkeypatch, chapter):
