@@ -8,6 +8,8 @@ VENV ?= .venv
 NB ?=
 PY := $(VENV)/bin/python
 EXECUTE := $(PY) tools/execute_notebooks.py
+# chapters rendered at once by `make render` / `make book` (each kernel keeps about one core busy)
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 HTML := $(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 # after every HTML build: fail on any Markdown table left as raw `| a | b |` text
 CHECK_HTML := $(PY) tools/check_html.py
@@ -29,7 +31,7 @@ notebooks: env ## execute chapters (companion) into book/, training runs missing
 	$(EXECUTE) --profile companion $(NB)
 
 render: env ## execute chapters (companion) into book/ from results/ only: missing runs show as "not computed"
-	$(EXECUTE) --profile companion -p run_missing False $(NB)
+	$(EXECUTE) --profile companion -p run_missing False --jobs $(JOBS) $(NB)
 
 smoke: env ## execute chapters with the smoke profile into tests/notebooks/ (nbval references)
 	$(EXECUTE) --profile smoke $(NB)

@@ -354,6 +354,13 @@ def test_8_notebook_boolean_typo_is_an_error():
         assert ex.main(["--profile", "smoke", "-p", "run_missing", "Flase"]) == 2
 
 
+def test_8_execute_notebooks_refuses_a_jobs_count_below_one(capsys):
+    pytest.importorskip("jupytext")
+    with pytest.raises(SystemExit) as exc:
+        _tool("execute_notebooks").main(["--profile", "smoke", "--jobs", "0"])
+    assert exc.value.code == 2 and "--jobs must be at least 1, got 0" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------ 9. no raw tracebacks
 
 

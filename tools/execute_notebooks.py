@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import concurrent.futures
 import copy
 import functools
 import json
@@ -337,6 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cell-timeout", type=float, default=None,
                     help="limit per cell in seconds (default: --timeout)")
     ap.add_argument("--log-output", action="store_true", help="stream cell outputs to the terminal")
+    ap.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="chapters executed at the same time (default 1). Rendering from the store is one "
+                         "busy core per kernel, so `make render` uses one per core; a chapter that trains "
+                         "should keep 1 (two chapters missing the same run would both train it)")
     ap.add_argument("--dry-run", action="store_true",
                     help="run the profile's code paths at toy size (gift.companion.dryrun, GIFT_DRY_RUN=<profile>) into "
                          "_build/dry-run/ (the data it needs must be present or downloadable)")
@@ -347,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
                          "parameters cell (notebooks executed before this was automatic), without executing")
     ap.add_argument("--list", action="store_true", help="list the chapter sources and exit")
     args = ap.parse_args(argv)
+    if args.jobs < 1:
+        ap.error(f"--jobs must be at least 1, got {args.jobs}")
 
     git_state()  # the checkout's state now, before any chapter writes its output
     chapters = select(args.names)
@@ -396,14 +403,17 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    results = []
-    for src in chapters:
+    def one(src: Path) -> tuple:
         print(f"--> {src.stem} ...", flush=True)
         ok, seconds, message = execute(src, out_dir, args.profile, [tuple(p) for p in args.param],
                                        args.timeout, cell_timeout, args.log_output)
-        results.append((src.stem, ok, seconds, message))
         print(f"<-- {src.stem}: {'ok' if ok else 'FAILED'} in {seconds:.1f} s {message}", flush=True)
-    total = sum(r[2] for r in results)
+        return src.stem, ok, seconds, message
+
+    # each chapter runs in its own papermill process; the threads only wait for them
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(one, chapters))  # in chapter order, whatever order they finish in
+    total = sum(r[2] for r in results)  # kernel seconds: more than the wall time with --jobs > 1
     print(f"\n{'notebook':<32} {'status':<7} {'wall s':>8}")
     for stem, ok, seconds, _ in results:
         print(f"{stem:<32} {'ok' if ok else 'FAILED':<7} {seconds:8.1f}")
