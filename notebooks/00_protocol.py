@@ -191,7 +191,7 @@ for m, r in own.items():
 # tests GIFT on weak synthetic images, which may not be SRe2L as its authors run it: no published
 # CIFAR-10 ConvNet number exists to check against, and the one published CIFAR-10 number, 29.3 with
 # a ResNet-18 student (RDED's table), is itself below the published random-subset baselines above,
-# so weak SRe2L sets on CIFAR-10 are not only ours. Our RDED numbers sit near or above the published
+# so weak SRe2L sets on CIFAR-10 are not only ours. Our RDED numbers sit well above the published
 # ones (our evaluation is longer and relabels every augmented batch with the teacher); our DATM
 # number is below its published one (the table gives both), with DATM's own stored labels, as DATM
 # evaluates. The

@@ -119,8 +119,9 @@ display(Markdown(describe_profile(profile)))
 #   student's own architecture when `--tar_model` is not given; the paper does not
 #   say which teacher Table 4 used.
 # - **The paper's own tables.** Table 5's AdamW column for SRe2L (CIFAR-100 34.5, Tiny-ImageNet 33.7)
-#   has the two datasets swapped relative to Table 1 (33.7 and 34.5), which the paper says it
-#   repeats; we quote Table 5 as printed.
+#   has the two datasets swapped relative to Table 1 (33.7 and 34.5). Both tables report ConvNet at
+#   IPC 10 under the paper's evaluation optimizer, AdamW (Table 11), so the cells should agree; the paper does not say which pair is
+#   right, and we quote Table 5 as printed.
 # - **Optimizer settings.** The paper does not state its SGD and Adam hyper-parameters. We use SGD
 #   with lr 0.01, momentum 0.9, weight decay 5e-4 (the usual distilled-data evaluation defaults) and
 #   Adam with AdamW's numbers (lr 1e-3, weight decay 1e-4). The only difference between our Adam and

@@ -183,6 +183,9 @@ glue(**ab.prose_numbers(ablation, sweep, SETS, claims, profile), epochs=ex.profi
 
 # %% [markdown]
 # *Both modules help:* {glue:text}`v_modules`. *$\gamma = 0.1$ is best:* {glue:text}`v_gamma`.
+# The verdict counts wins and losses only; which way the ties lean is a separate reading. RDED:
+# {glue:text}`gamma_peak_rded`. SRe2L: {glue:text}`gamma_peak_sre2l`. A peak at another weight that is
+# a tie by the rule means the data do not single out 0.1 from that weight.
 #
 # Of the runs this chapter needs, {glue:text}`ablation_computed` ablation variants and
 # {glue:text}`sweep_computed` points of the $\gamma$ sweep are recorded, all at the profile's

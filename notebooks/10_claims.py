@@ -42,8 +42,8 @@
 #   comparisons are not computed yet is marked *provisional*: its verdict can still change.
 # - **Many comparisons collect false calls.** The rule holds each comparison's false calls to 5%,
 #   but a claim of many comparisons collects them: with no real difference anywhere, a claim of 24
-#   independent comparisons would get at least one loss, hence "contradicted", {glue:text}`chance_24`
-#   of the time. So every supported or contradicted claim also gives the chance that seed noise
+#   independent comparisons would be called "contradicted" (at least one loss, and no more wins
+#   than losses) {glue:text}`chance_24` of the time. So every supported or contradicted claim also gives the chance that seed noise
 #   alone produces as many wins (or losses) among the same comparisons, simulated with their seed
 #   counts; comparisons that share a run (GIFT against several losses on one set) share it in the
 #   simulation too (`gift.stats.null_outcomes`). A small chance means the calls are more than
@@ -145,7 +145,11 @@ glue("cost_end_to_end", f"{cost.end_to_end:.3f}", display=False)
 # One row per claim: its verdict, the wins / ties / losses of its comparisons, the median
 # difference (GIFT, or the claimed winner, minus its baseline, in points) with the 95% interval of
 # that comparison, and how often seed noise alone gives as many wins (supported claims) or losses
-# (contradicted ones), as explained in the rule above.
+# (contradicted ones), as explained in the rule above. With an even number of comparisons the
+# median is the mean of the two middle differences, which no single comparison measured, and its
+# interval runs from the lower end of theirs to the upper end, so it never looks more precise than
+# either; the evidence column of the full list below gives every comparison. A claim made of numeric
+# checks says in how many of them the statement holds.
 
 # %%
 display(Markdown(markdown_table(verdicts.CHECKLIST_HEADER, verdicts.checklist_rows(claims))))

@@ -79,6 +79,14 @@ def test_checks_and_cost():
     assert Claim("bound", "03", [Check("a", 0.0), Check("b", 0.0)]).verdict == CONTRADICTED
 
 
+def test_the_effect_of_checks_counts_them_instead_of_averaging_a_pass_and_a_fail():
+    from gift.companion.claims import Claim, effect_text
+
+    assert effect_text(Claim("collapse", "06", [Check("sgd", 1.0), Check("adam", 0.0)])) == "holds in 1 of 2"
+    partial = Claim("bound", "03", [Check("a", 1.0), Check("b", 0.4), Check("c", 0.2), Check("d")])
+    assert effect_text(partial) == "holds in 1 of 3 (median share of cases 40%)"
+
+
 def test_checklist_rows_tally_and_text():
     from gift.companion import claims as verdicts
 

@@ -82,9 +82,11 @@ def test_noise_alone_contradicts_a_large_claim_often():
     from gift.companion.claims import noise_contradicts
 
     # each comparison is a false loss at most 2.5% of the time (Welch is a little conservative at
-    # 5 seeds); n independent comparisons collect them: 1 - (1 - p)^n
+    # 5 seeds); n independent comparisons collect them: at least one loss 1 - (1 - p)^n of the time,
+    # and "contradicted" a little less often (the draws where false wins outnumber the false losses)
     one = noise_contradicts(1)
-    assert 0.015 < one <= 0.025 and abs(noise_contradicts(24) - (1 - (1 - one) ** 24)) < 0.02
+    any_loss = 1 - (1 - one) ** 24
+    assert 0.015 < one <= 0.025 and 0.3 < noise_contradicts(24) < any_loss
 
 
 def test_forest_wraps_claim_headings_and_keeps_small_intervals_readable():

@@ -206,6 +206,16 @@ def test_ablation_tables_and_prose_numbers():
     assert smoke["gamma0_sre2l"] == "not in the smoke profile"
 
 
+def test_gamma_peak_says_where_the_sweep_peaks_and_whether_that_is_beyond_noise():
+    sweep = {("rded", 0.0): None, ("rded", 0.05): result(61.3), ("rded", 0.1): result(61.0), ("rded", 0.2): result(59.0)}
+    text = ab.gamma_peak(sweep, "rded")
+    assert text.startswith("the highest mean of the 3 computed weights is at gamma = 0.05 (61.30 ± 0.14)")
+    assert "not at the paper's 0.1 (61.00 ± 0.14)" in text and text.endswith("(win)")
+    sweep["rded", 0.05] = result(60.0)
+    assert ab.gamma_peak(sweep, "rded").endswith("is at gamma = 0.1, the paper's")
+    assert ab.gamma_peak({("rded", 0.2): result(59.0)}, "rded") == "not computed yet"
+
+
 def test_chapter8_figures_draw_with_missing_runs():
     import matplotlib
 

@@ -25,8 +25,8 @@ from gift.data import (
     prepare_test_set,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("GIFT_DATA_ROOT") or (REPO.parent / "shared" / "data"))
+# The real CIFAR-10 JPEG copy, when $GIFT_DATA_ROOT points at one (CI); these tests skip elsewhere.
+SHARED = Path(os.environ.get("GIFT_DATA_ROOT", "").split(os.pathsep)[0] or "/nonexistent")
 HAS_SHARED = (SHARED / "cifar10-jpg" / "train").is_dir()
 
 
@@ -151,6 +151,12 @@ def test_missing_data_default_roots_listed(tmp_path, monkeypatch):
         load_dataset("imagenet-1k", "test")
     msg = str(ei.value)
     assert str(tmp_path / "a" / "imagenet-1k" / "val") in msg and str(tmp_path / "b" / "imagenet" / "val") in msg
+
+
+def test_without_a_data_root_only_the_cache_is_searched(tmp_path):
+    """No folder is guessed from where the checkout sits: a clone next to a data folder and one
+    without must find the same data (the autouse fixture unsets $GIFT_DATA_ROOT)."""
+    assert gd.data_roots() == [tmp_path / "cache" / "data"]
 
 
 def test_unknown_dataset_and_split():
@@ -421,7 +427,7 @@ def test_prepare_test_set_pixel_and_zca():
 
 
 # ------------------------------------------------------------------------------------------------
-# Real data (../shared/data); skipped when absent
+# Real data ($GIFT_DATA_ROOT); skipped when absent
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,9 @@ def test_store_backed_evaluation_and_lazy_sets(tmp_path):
     assert again.evaluate("rded", 1, loss="kl") is None  # not computed, and not trained
     assert fmt(None) == "not computed"
     assert "1 training runs" in provenance_summary([second, None])
+    # the same stored run shown in two places of a chapter is one run of its provenance line
+    shown_twice = again.evaluate("rded", 1, loss="gift", loss_kwargs={"gamma": 0.1})
+    assert shown_twice is not second and "1 training runs" in provenance_summary([second, shown_twice])
     # a missing run makes the lazy set materialize from its folder, with the same recipe
     ex2 = Experiment(tiny_profile(), results_dir=tmp_path, show_progress=False, device="cpu")
     assert ex2.evaluate("rded", 1, loss="ce") is not None

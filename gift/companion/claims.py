@@ -132,12 +132,19 @@ class Claim:
 
 def effect_text(claim: Claim) -> str:
     """The median effect of a claim as a table cell: ``"+0.41 [-0.20, +1.02]"`` for differences,
-    ``"holds in 80% (median case)"`` for checks, ``"—"`` when nothing is computed."""
+    ``"—"`` when nothing is computed. A claim made of numeric checks says in how many of them the
+    statement holds in every case (``"holds in 1 of 2"``), plus the median share of cases where
+    shares are partial: a "median" of one check that holds and one that fails would be a 50% that
+    no check measured."""
     med, lo, hi = claim.median_effect()
     if med != med:  # nan: nothing computed
         return "—"
     if claim.comparisons and not hasattr(claim.comparisons[0], "p_value"):
-        return f"holds in {100 * med:.0f}% (median case)"
+        shares = [c.delta for c in claim.comparisons if c.available]
+        text = f"holds in {sum(s >= 1.0 for s in shares)} of {len(shares)}"
+        if any(0.0 < s < 1.0 for s in shares):
+            text += f" (median share of cases {100 * med:.0f}%)"
+        return text
     return f"{med:+.2f} [{lo:+.2f}, {hi:+.2f}]"
 
 
@@ -147,10 +154,10 @@ CHECKLIST_HEADER = ("claim", "verdict", "W/T/L", "median effect [95% CI]", "as m
 
 def noise_contradicts(n_comparisons: int, seeds: int = 5) -> float:
     """The chance that a claim of ``n_comparisons`` independent comparisons (no arm shared) with
-    ``seeds`` seeds per arm and no real difference anywhere gets at least one loss, which on the
-    scale alone (no win) is "contradicted"."""
-    _, losses = null_outcomes([((("method", k), seeds), (("baseline", k), seeds)) for k in range(n_comparisons)])
-    return float(np.mean(losses >= 1))
+    ``seeds`` seeds per arm and no real difference anywhere is called "contradicted": at least one
+    loss, and at least as many losses as wins."""
+    wins, losses = null_outcomes([((("method", k), seeds), (("baseline", k), seeds)) for k in range(n_comparisons)])
+    return float(np.mean((losses >= 1) & (losses >= wins)))
 
 
 def format_chance(p: float) -> str:

@@ -2,6 +2,7 @@
 lines, and the run plan the regression tests check."""
 from __future__ import annotations
 
+import json
 import statistics
 
 from ..evaluation import EvalResult
@@ -23,8 +24,22 @@ def mean_std(result: EvalResult | None, which: str = "best") -> tuple[float, flo
 
 
 def _seed_runs(results) -> list[dict]:
-    """The per-seed run records of ``results`` (``EvalResult`` or None = not computed)."""
-    return [r for res in results if res is not None for r in res.runs]
+    """The per-seed run records of ``results`` (``EvalResult`` or None = not computed), each run
+    once: a chapter often shows one result in two places (GIFT against KL in the main table and in
+    a sweep), and counting it twice would inflate the runs and hours a page reports."""
+    runs, seen = [], set()
+    for res in results:
+        if res is None:
+            continue
+        config = getattr(res, "config", None)
+        for r in res.runs:
+            # a stored result is named by its configuration; a record without one (a measurement
+            # wrapped for this summary) is counted as it comes
+            name = (json.dumps(config, sort_keys=True, default=str), r.get("seed")) if config is not None else id(r)
+            if name not in seen:
+                seen.add(name)
+                runs.append(r)
+    return runs
 
 
 def device_kind(device: str) -> str:

@@ -2,7 +2,7 @@
 at 300 epochs against the paper's 1000) and the precision (bf16 autocast against fp32), plus our
 own sets next to the published numbers of their methods (:mod:`~gift.companion.anchors`).
 
-Chapter 0 ("Protocol as run") shows these; they are not claims of the paper but the checks that
+The "Protocol as run" page shows these; they are not claims of the paper but the checks that
 tell a reader how far the book's setting can be trusted. Each comparison is judged by the book's one
 rule (:mod:`gift.stats`)."""
 from __future__ import annotations

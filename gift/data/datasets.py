@@ -700,13 +700,13 @@ def load_dataset(
     """Load a real dataset split as uint8 tensors (see the module docstring for names, layouts,
     default sizes and resize rules).
 
-    Looks under ``root``, else ``$GIFT_DATA_ROOT``, else ``~/.cache/gift/data`` (``$GIFT_CACHE_DIR``/data)
-    and ``../shared/data`` next to the checkout. Decoded tensors are cached in
-    ``<cache>/datasets/`` keyed by (dataset, split, size, source path, folder fingerprint); set
-    ``cache=False`` to bypass. A missing cifar10/cifar100/tinyimagenet is downloaded into the
-    first root when downloading is allowed: ``download=True/False``, else ``$GIFT_DOWNLOAD``
-    (1/0), else on Google Colab only (:mod:`gift.data.download`). Corrupt image files raise :class:`CorruptImageError` naming the file;
-    with ``skip_corrupt=True`` they are skipped with a warning giving the count.
+    Looks under ``root``, else ``$GIFT_DATA_ROOT``, else ``~/.cache/gift/data``
+    (``$GIFT_CACHE_DIR``/data). Decoded tensors are cached in ``<cache>/datasets/`` keyed by
+    (dataset, split, size, source path, folder fingerprint); set ``cache=False`` to bypass. A
+    missing cifar10/cifar100/tinyimagenet is downloaded into the first root when downloading is
+    allowed: ``download=True/False``, else ``$GIFT_DOWNLOAD`` (1/0), else on Google Colab only
+    (:mod:`gift.data.download`). Corrupt image files raise :class:`CorruptImageError` naming the
+    file; with ``skip_corrupt=True`` they are skipped with a warning giving the count.
     ``num_workers``: decoding threads (default 1 for the small-image datasets, up to 8 for ImageNet ones).
     """
     loader = get_loader(name)

@@ -6,8 +6,10 @@
 
   1. the ``root`` argument, if given (only that);
   2. else ``$GIFT_DATA_ROOT`` (one path, or several separated by ``os.pathsep``);
-  3. else ``<cache>/data`` (where ``download=True`` puts data) and, when it exists, the folder
-     ``../shared/data`` next to the repository checkout this package is imported from.
+  3. else ``<cache>/data`` (where ``download=True`` puts data).
+
+There is deliberately no guessed location beyond these: data found by accident in a folder next to
+a checkout would make a run depend on where the clone happens to sit.
 """
 from __future__ import annotations
 
@@ -31,12 +33,6 @@ def default_download_root() -> Path:
     return cache_dir() / "data"
 
 
-def _repo_shared_data() -> Path | None:
-    # <repo>/gift/data/paths.py -> <repo>/../shared/data (only meaningful for a source checkout).
-    candidate = Path(__file__).resolve().parents[3] / "shared" / "data"
-    return candidate if candidate.is_dir() else None
-
-
 def data_roots(root: str | os.PathLike | None = None) -> list[Path]:
     """The data roots to search, in order (see the module docstring)."""
     if root is not None:
@@ -44,8 +40,4 @@ def data_roots(root: str | os.PathLike | None = None) -> list[Path]:
     env = os.environ.get(ENV_DATA_ROOT)
     if env:
         return [Path(p).expanduser() for p in env.split(os.pathsep) if p]
-    roots = [default_download_root()]
-    shared = _repo_shared_data()
-    if shared is not None:
-        roots.append(shared)
-    return roots
+    return [default_download_root()]
