@@ -213,7 +213,9 @@ def test_gamma_peak_says_where_the_sweep_peaks_and_whether_that_is_beyond_noise(
     assert "not at the paper's 0.1 (61.00 ± 0.14)" in text and text.endswith("(win)")
     sweep["rded", 0.05] = result(60.0)
     assert ab.gamma_peak(sweep, "rded").endswith("is at gamma = 0.1, the paper's")
-    assert ab.gamma_peak({("rded", 0.2): result(59.0)}, "rded") == "not computed yet"
+    assert ab.gamma_peak({("rded", 0.2): result(59.0)}, "rded") == "too few weights computed yet to say"
+    assert ab.gamma_peak({("rded", 0.1): result(59.0), ("rded", 0.2): None}, "rded") == "too few weights computed yet to say"
+    assert ab.gamma_peak({("rded", 0.2): None}, "rded") == "not computed yet"
 
 
 def test_chapter8_figures_draw_with_missing_runs():

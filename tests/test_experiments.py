@@ -49,10 +49,10 @@ def test_store_backed_evaluation_and_lazy_sets(tmp_path):
     assert second.runs[0]["best"] == first.runs[0]["best"]
     assert again.evaluate("rded", 1, loss="kl") is None  # not computed, and not trained
     assert fmt(None) == "not computed"
-    assert "1 training runs" in provenance_summary([second, None])
+    assert "1 training run " in provenance_summary([second, None])
     # the same stored run shown in two places of a chapter is one run of its provenance line
     shown_twice = again.evaluate("rded", 1, loss="gift", loss_kwargs={"gamma": 0.1})
-    assert shown_twice is not second and "1 training runs" in provenance_summary([second, shown_twice])
+    assert shown_twice is not second and "1 training run " in provenance_summary([second, shown_twice])
     # a missing run makes the lazy set materialize from its folder, with the same recipe
     ex2 = Experiment(tiny_profile(), results_dir=tmp_path, show_progress=False, device="cpu")
     assert ex2.evaluate("rded", 1, loss="ce") is not None
@@ -120,7 +120,7 @@ def test_hardware_summary_tells_gpu_runs_from_cpu_runs():
     cpu_a, cpu_b, gpu = "cpu: AMD EPYC (2 cores)", "cpu: Intel Xeon (2 cores)", "NVIDIA H100 80GB HBM3"
     assert hardware_summary([Res(cpu_a, cpu_a), None]) == "CPU only (2 runs on 1 CPU model)"
     assert hardware_summary([Res(cpu_a), Res(cpu_b)]) == "CPU only (2 runs on 2 CPU models)"
-    assert hardware_summary([Res(gpu, gpu, cpu_a)]) == "GPU: NVIDIA H100 80GB HBM3 (2 runs); CPU: AMD EPYC (2 cores) (1 runs)"
+    assert hardware_summary([Res(gpu, gpu, cpu_a)]) == "GPU: NVIDIA H100 80GB HBM3 (2 runs); CPU: AMD EPYC (2 cores) (1 run)"
     assert hardware_summary([None]) == "no recorded runs"
     compiled = Res(cpu_a, cpu_a)
     compiled.runs[0]["compiled"] = True
@@ -138,3 +138,12 @@ def test_provenance_line_counts_runs_trained_from_uncommitted_code():
     assert line.startswith("3 training runs recorded 2026-12-02 on cpu: X")
     assert line.endswith("; 2 trained with uncommitted edits in the checkout (+dirty))")
     assert "+dirty)" not in provenance_summary([SimpleNamespace(runs=[run("abc123")])])
+    # one training configuration on two sets is two runs, the same run listed twice is one
+    cfg = {"loss": "gift", "epochs": 1000}
+
+    def stored(method):
+        return SimpleNamespace(config=cfg, data={"recipe": {"method": method}}, teacher={"id": "t"},
+                               runs=[{**run("abc123"), "seed": 0}])
+
+    assert provenance_summary([stored("rded"), stored("sre2l")]).startswith("2 training runs")
+    assert provenance_summary([stored("rded"), stored("rded")]).startswith("1 training run ")

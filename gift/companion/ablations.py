@@ -182,8 +182,8 @@ def gamma_peak(sweep: dict, m: str) -> str:
     rule. The claim counts wins and losses only; this says which way the ties lean, so a verdict
     of "mostly supported" next to a curve that peaks elsewhere is not left unexplained."""
     done = {g: r for (s, g), r in sweep.items() if s == m and r is not None}
-    if not done or GAMMA_PAPER not in done:
-        return "not computed yet"
+    if GAMMA_PAPER not in done or len(done) < 2:
+        return "not computed yet" if not done else "too few weights computed yet to say"
     peak = max(done, key=lambda g: as_row(done[g])["best"])
     if peak == GAMMA_PAPER:
         return f"the highest mean of the {len(done)} computed weights is at gamma = {GAMMA_PAPER:g}, the paper's"

@@ -32,14 +32,21 @@ def _seed_runs(results) -> list[dict]:
         if res is None:
             continue
         config = getattr(res, "config", None)
+        # a stored result is named by what it trained (configuration, set, teacher) and each run by
+        # its seed; a record without a configuration (a measurement wrapped for this summary) is
+        # counted as it comes
+        trained = (json.dumps([config, getattr(res, "data", None), getattr(res, "teacher", None)], sort_keys=True,
+                              default=str) if config is not None else None)
         for r in res.runs:
-            # a stored result is named by its configuration; a record without one (a measurement
-            # wrapped for this summary) is counted as it comes
-            name = (json.dumps(config, sort_keys=True, default=str), r.get("seed")) if config is not None else id(r)
+            name = (trained, r.get("seed")) if trained is not None else id(r)
             if name not in seen:
                 seen.add(name)
                 runs.append(r)
     return runs
+
+
+def _runs(n: int, noun: str = "run") -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def device_kind(device: str) -> str:
@@ -62,7 +69,7 @@ def provenance_summary(results) -> str:
     # "+dirty": the process that trained it ran with uncommitted edits in the checkout, so its commit
     # alone does not pin the code; said, not hidden
     uncommitted = f"; {dirty} trained with uncommitted edits in the checkout (+dirty)" if dirty else ""
-    return (f"{len(runs)} training runs recorded {span} on {'; '.join(devices)} "
+    return (f"{_runs(len(runs), 'training run')} recorded {span} on {'; '.join(devices)} "
             f"(commits {', '.join(commits)}; {hours:.2f} h of training{uncommitted})")
 
 
@@ -82,12 +89,12 @@ def hardware_summary(results) -> str:
     if set(kinds) == {"CPU"}:
         n = len(set(kinds["CPU"]))
         # a device string names a CPU model, not a machine: many machines can share one
-        return f"CPU only ({len(runs)} runs on {n} CPU model{'s' if n > 1 else ''}{compiled})"
+        return f"CPU only ({_runs(len(runs))} on {n} CPU model{'s' if n > 1 else ''}{compiled})"
     parts = []
     for kind in ("GPU", "CPU"):
         if kind in kinds:
             names = sorted({d.split(": ", 1)[-1] for d in kinds[kind]})
-            parts.append(f"{kind}: {', '.join(names)} ({len(kinds[kind])} runs)")
+            parts.append(f"{kind}: {', '.join(names)} ({_runs(len(kinds[kind]))})")
     return "; ".join(parts) + (f" ({n_compiled} compiled)" if n_compiled else "")
 
 
