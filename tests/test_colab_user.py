@@ -3,7 +3,8 @@
 1. the wheel is built from this checkout and installed (``--no-deps``) into a fresh venv that sees
    the test interpreter's site-packages (torch, papermill, ...) through a plain path line in a
    ``.pth`` file (that does not run the editable-install finder, so this checkout's ``gift`` is not
-   importable there); working directory outside the repository, empty HOME, no ../shared;
+   importable there); working directory outside the repository, empty HOME, no data folder beside
+   the clone;
 2. the installed package works from there (``gift --help``; the results store resolves to
    ``./results`` for an installed copy);
 3. a published chapter (book/NN.ipynb) is opened with a fake ``google.colab`` module whose
