@@ -6,7 +6,7 @@ import json
 import statistics
 
 from ..evaluation import EvalResult
-from .claims import format_chance
+from .claims import counted, format_chance
 
 def fmt(result: EvalResult | None, which: str = "best") -> str:
     """``"62.31 ± 0.42"`` (mean ± population std over seeds) or ``"not computed"``."""
@@ -45,10 +45,6 @@ def _seed_runs(results) -> list[dict]:
     return runs
 
 
-def _runs(n: int, noun: str = "run") -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def device_kind(device: str) -> str:
     """"CPU" or "GPU" for a provenance device name ("cpu: ..." or a CUDA device name)."""
     return "CPU" if device.startswith("cpu") else "GPU"
@@ -69,7 +65,7 @@ def provenance_summary(results) -> str:
     # "+dirty": the process that trained it ran with uncommitted edits in the checkout, so its commit
     # alone does not pin the code; said, not hidden
     uncommitted = f"; {dirty} trained with uncommitted edits in the checkout (+dirty)" if dirty else ""
-    return (f"{_runs(len(runs), 'training run')} recorded {span} on {'; '.join(devices)} "
+    return (f"{counted(len(runs), 'training run')} recorded {span} on {'; '.join(devices)} "
             f"(commits {', '.join(commits)}; {hours:.2f} h of training{uncommitted})")
 
 
@@ -89,12 +85,12 @@ def hardware_summary(results) -> str:
     if set(kinds) == {"CPU"}:
         n = len(set(kinds["CPU"]))
         # a device string names a CPU model, not a machine: many machines can share one
-        return f"CPU only ({_runs(len(runs))} on {n} CPU model{'s' if n > 1 else ''}{compiled})"
+        return f"CPU only ({counted(len(runs), 'run')} on {n} CPU model{'s' if n > 1 else ''}{compiled})"
     parts = []
     for kind in ("GPU", "CPU"):
         if kind in kinds:
             names = sorted({d.split(": ", 1)[-1] for d in kinds[kind]})
-            parts.append(f"{kind}: {', '.join(names)} ({_runs(len(kinds[kind]))})")
+            parts.append(f"{kind}: {', '.join(names)} ({counted(len(kinds[kind]), 'run')})")
     return "; ".join(parts) + (f" ({n_compiled} compiled)" if n_compiled else "")
 
 
