@@ -159,3 +159,35 @@ def test_list_counts_the_stored_seeds_of_an_unfinished_job():
     ex = Ex()
     assert _queue().stored_seeds(ex, ("rded", 10, {"loss": "gift"})) == 2
     assert all(call["loss"] == "gift" and len(call["seeds"]) == 1 for call in ex.calls)  # one seed at a time
+
+
+def test_two_workers_share_a_jobs_seeds_and_only_the_store_is_read_for_the_rest(tmp_path):
+    """A seed another worker holds is neither trained nor reported as done; the job's result is read
+    with the lookup experiment, which never trains."""
+    from types import SimpleNamespace
+
+    q = _queue()
+    job = ("rded", 10, {"loss": "gift"})
+    stored = {0}
+
+    class Ex:
+        profile = SimpleNamespace(seeds=(0, 1, 2, 3, 4))
+
+        def __init__(self, trains):
+            self.trains, self.trained = trains, []
+
+        def evaluate(self, method, ipc, seeds=None, **kw):
+            seeds = seeds or self.profile.seeds
+            missing = [s for s in seeds if s not in stored]
+            if missing and not self.trains:
+                return None
+            self.trained += missing
+            stored.update(missing)
+            return None if len(seeds) > 1 else object()  # no full result is formatted here
+
+    ex, lookup = Ex(trains=True), Ex(trains=False)
+    with q._claim(str(tmp_path), (*job, 2), dry=False) as other_worker:  # another process holds seed 2
+        assert other_worker
+        text = q.train_seeds(ex, lookup, str(tmp_path), job)
+    assert ex.trained == [1, 3, 4] and lookup.trained == []
+    assert text.startswith("4 of 5 seeds stored")

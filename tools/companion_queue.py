@@ -7,8 +7,8 @@ The grids (loss grid, gamma sweep, KD losses, students, seeds) are the profile's
 holds no grid of its own, only the priority order. Runs already stored are skipped instantly, so it
 can be stopped and restarted at any time.
 
-    OMP_NUM_THREADS=1 python tools/companion_queue.py &   # one worker per core; each claims
-    OMP_NUM_THREADS=1 python tools/companion_queue.py &   # the next job nobody is running
+    OMP_NUM_THREADS=1 python tools/companion_queue.py &   # one worker per core; each claims the
+    OMP_NUM_THREADS=1 python tools/companion_queue.py &   # next seed nobody is training
     python tools/companion_queue.py --list                # the queue, with what is stored
     OMP_NUM_THREADS=1 python tools/companion_queue.py --only mobilenet_v2 &   # some jobs only
     python tools/companion_queue.py --full-budget --only resnet18 --only mobilenet   # on a GPU
@@ -131,12 +131,14 @@ def main() -> int:
     if args.full_budget:
         profile = dataclasses.replace(profile, short_budget={})
     ex = Experiment(profile, show_progress=False, run_missing=not args.list)
+    lookup = ex if args.list else Experiment(profile, show_progress=False, run_missing=False)
     os.makedirs(args.lock_dir, exist_ok=True)
     for k, job in enumerate(jobs(profile)):
         if k % n != i or not selected(job, args.only):
             continue
         needed = prerequisite(job)
-        with _claim(args.lock_dir, job, dry=args.list) as claimed, \
+        # a run job's seeds are claimed one by one (train_seeds); teachers and continual jobs whole
+        with _claim(args.lock_dir, job, dry=args.list or is_run(job)) as claimed, \
                 _claim(args.lock_dir, needed, dry=args.list or needed is None) as needed_free:
             if not claimed:  # another worker is on it; the next free job is ours
                 continue
@@ -150,14 +152,33 @@ def main() -> int:
                     text = " ".join(f"{s.accuracy()[0]:.1f}" for s in steps)
                 elif job[0] == "teacher":
                     text = f"test accuracy {ex.teacher_accuracy(job[1]):.2f}%"
-                else:
+                elif args.list:
                     text = fmt(ex.evaluate(job[0], job[1], **job[2]))
-                    if args.list and text == "not computed":
+                    if text == "not computed":
                         text += f" ({stored_seeds(ex, job)} of {len(ex.profile.seeds)} seeds stored)"
+                else:
+                    text = train_seeds(ex, lookup, args.lock_dir, job)
             except Exception as err:  # a missing set or teacher in --list mode; keep going
                 text = f"unavailable ({type(err).__name__}: {err})"
             print(f"[{k:3d}] {job}: {text} ({time.time() - start:.0f} s)", flush=True)
     return 0
+
+
+def train_seeds(ex, lookup, lock_dir: str, job: tuple) -> str:
+    """Train a run job's missing seeds, claiming each seed on its own: two workers on one job train
+    different seeds of it at once, so the job a verdict waits for finishes in half the time. Then
+    the job's result, looked up in the store only (``lookup`` never trains, so a seed another worker
+    is still training is not trained twice), or how many of its seeds are stored so far."""
+    method, ipc, overrides = job
+    for seed in ex.profile.seeds:
+        with _claim(lock_dir, (*job, seed), dry=False) as mine:
+            if mine:
+                ex.evaluate(method, ipc, **overrides, seeds=(seed,))
+    result = lookup.evaluate(method, ipc, **overrides)
+    if result is not None:
+        return fmt(result)
+    return (f"{stored_seeds(lookup, job)} of {len(ex.profile.seeds)} seeds stored; "
+            "the others are being trained by other workers")
 
 
 def stored_seeds(ex: Experiment, job: tuple) -> int:
@@ -165,6 +186,11 @@ def stored_seeds(ex: Experiment, job: tuple) -> int:
     so each seed is looked up on its own): what a restarted worker will not train again."""
     method, ipc, overrides = job
     return sum(ex.evaluate(method, ipc, **overrides, seeds=(seed,)) is not None for seed in ex.profile.seeds)
+
+
+def is_run(job: tuple) -> bool:
+    """A (method, ipc, overrides) job: one evaluation, trained seed by seed."""
+    return len(job) == 3 and isinstance(job[2], dict)
 
 
 def selected(job: tuple, only: list[str]) -> bool:
