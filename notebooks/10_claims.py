@@ -217,4 +217,4 @@ print("Runs on this page:", provenance_summary(checklist.runs))
 
 # %% tags=["nbval-check-output", "hide-output"]
 for c in claims:
-    print(f"{c.claim}: {len(c.comparisons)} comparisons, {c.counts()['missing']} not computed")
+    print(f"{c.claim}: {verdicts.counted(len(c.comparisons), 'comparison')}, {c.counts()['missing']} not computed")
