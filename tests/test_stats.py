@@ -117,3 +117,21 @@ def test_a_comparison_whose_seeds_differ_in_precision_says_so():
     report = claim_report(Claim("c", "ch", [same, across]))
     assert "tie (seeds mix bf16 and fp32)" in report and "*Precision:*" in report
     assert "*Precision:*" not in claim_report(Claim("c", "ch", [same]))
+
+
+@pytest.mark.parametrize("n_seeds", [3, 5])
+def test_the_detectable_difference_is_found_at_the_stated_power(n_seeds):
+    """Simulated with the rule itself: a true difference of ``detectable_difference`` seed stds is
+    called about 80% of the time, and half of it far less often."""
+    from gift.stats import detectable_difference
+
+    effect = detectable_difference(n_seeds)
+    rng = np.random.default_rng(3)
+
+    def rate(d):
+        return np.mean([Comparison("x", tuple(d + rng.standard_normal(n_seeds)), tuple(rng.standard_normal(n_seeds))).outcome != "tie"
+                        for _ in range(3000)])
+
+    assert abs(rate(effect) - 0.8) < 0.03  # 3000 trials: the binomial s.e. at 80% is 0.7%
+    assert rate(effect / 2) < 0.45
+    assert 1.8 < detectable_difference(5) < 2.2 < detectable_difference(3)
