@@ -33,7 +33,13 @@
 #   **win** when p < 0.05 and the difference is positive, a **loss** when p < 0.05 and it is
 #   negative, and a **tie** otherwise. Simulated on equal means at the seed counts used here, the
 #   rule calls a difference in about 5% of comparisons, as a test at α = 0.05 should
-#   (`tests/test_stats.py`); the "larger seed std" rule it replaces called one several times as often.
+#   (`tests/test_stats.py`); the "larger seed std" rule it replaces called more than twice as many
+#   (the same test measures both).
+# - **A tie is not evidence of equality.** With {glue:text}`profile_seeds` seeds per arm the rule finds a
+#   true difference of {glue:text}`detectable_seed_stds` seed standard deviations 80% of the time, and smaller ones
+#   less often (`gift.stats.detectable_difference`, simulated with the rule itself). The median
+#   seed standard deviation of the runs on this page is {glue:text}`median_seed_std` points, so a
+#   true difference below about {glue:text}`detectable_points` points can well come out as a tie.
 # - A **claim** over several comparisons is **supported** when every computed comparison is a win,
 #   **mostly supported** when wins outnumber losses, **contradicted** when there is at least one loss
 #   and losses are at least as many as wins, **mixed** when nothing differs beyond noise (ties only),
@@ -106,6 +112,7 @@ from gift.companion.checklist import Checklist, cost_check
 from gift.companion.plots import forest, use_book_style
 from gift.companion.widgets import comparison_explorer, draw_first_comparison
 from gift.results import device_name
+from gift.stats import detectable_difference
 
 use_book_style()
 ex = Experiment(profile, run_missing=run_missing, show_progress=False)
@@ -114,6 +121,11 @@ smoke = profile == "smoke"  # the smoke profile only checks that this page runs:
 checklist = Checklist(ex, sets=("rded",) if smoke else ("rded", "sre2l"), heavy=not smoke, ipc=1 if smoke else 10)
 claims = checklist.all()
 glue("chance_24", f"{100 * verdicts.noise_contradicts(24):.0f}%", display=False)
+detectable = detectable_difference(len(ex.profile.seeds))
+glue("profile_seeds", len(ex.profile.seeds), display=False)
+glue("detectable_seed_stds", f"{detectable:.1f}", display=False)
+glue("median_seed_std", f"{verdicts.median_seed_std(claims):.2f}", display=False)
+glue("detectable_points", f"{detectable * verdicts.median_seed_std(claims):.1f}", display=False)
 glue("large_seed_minutes", projected_seed_minutes(ex.store, ex.profile), display=False)
 
 # %% [markdown]

@@ -102,3 +102,16 @@ def test_forest_wraps_claim_headings_and_keeps_small_intervals_readable():
     assert "\n" in heading and heading.replace("\n", " ") == long_claim.upper()  # wrapped, nothing cut
     assert ax.get_xscale() == "symlog"  # a +30 difference does not flatten the 1-point ones
     assert forest([Claim("c", "ch", [UP])]).get_xscale() == "linear"
+
+
+def test_median_seed_std_counts_each_arm_once_and_skips_missing_ones():
+    import math
+
+    from gift.companion.claims import median_seed_std
+
+    shared = (60.0, 61.0, 62.0)  # std 1.0, behind two comparisons: one arm, counted once
+    claim = Claim("x", "here", [Comparison("a", shared, (50.0, 50.0, 53.0)),  # std sqrt(3)
+                                Comparison("b", shared, (40.0, 40.2, 40.4)),  # std 0.2
+                                Comparison("c")])  # not computed
+    assert math.isclose(median_seed_std([claim]), 1.0)  # median of (0.2, 1.0, 1.73), not of four arms
+    assert math.isnan(median_seed_std([Claim("y", "here", [Comparison("c")])]))

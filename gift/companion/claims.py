@@ -148,6 +148,15 @@ def effect_text(claim: Claim) -> str:
     return f"{med:+.2f} [{lo:+.2f}, {hi:+.2f}]"
 
 
+def median_seed_std(claims: list[Claim]) -> float:
+    """The median seed-to-seed standard deviation (sample std, points) of the distinct arms behind
+    the claims' computed seed comparisons: what turns :func:`gift.stats.detectable_difference`, in
+    seed stds, into points a reader can hold a tie against. nan when no arm has two seeds."""
+    arms = {values for claim in claims for c in claim.comparisons
+            if c.available and hasattr(c, "p_value") for values in (c.values, c.base_values) if len(values) > 1}
+    return float(np.median([np.std(v, ddof=1) for v in arms])) if arms else float("nan")
+
+
 CHECKLIST_HEADER = ("claim", "verdict", "W/T/L", "median effect [95% CI]", "as many calls by chance", "evidence",
                     "note")
 
