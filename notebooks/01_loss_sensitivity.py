@@ -158,8 +158,7 @@ display(Markdown(grid.spread_table()))
 # In points, the spread over the losses computed so far is {glue:text}`spread_ours` on our sets
 # ({glue:text}`spread_soft_ours` over the soft-label losses alone). In the paper's Table 6 it is
 # {glue:text}`spread_paper` over all losses, most of it CE's deficit, and
-# {glue:text}`spread_soft_paper` over the soft-label losses. While most of the grid is not in, our
-# spreads are lower bounds: a loss not yet computed can only widen them.
+# {glue:text}`spread_soft_paper` over the soft-label losses. {glue:text}`spread_bound`
 #
 # What each run above ran (loss, student, optimizer, protocol numbers, checkpoints), exactly; the
 # regression tests check these lines, because the accuracies themselves differ in the last digits

@@ -48,6 +48,9 @@ def test_loss_grid_tables_and_values():
     assert values["done"] == "2" and values["total"] == "3"
     assert values["spread_ours"] == "2.00 (GIFT − KL) on RDED"
     assert values["gift_vs_kl_paper"].startswith("+2.00 on CIFAR-100")
+    assert values["spread_bound"].startswith("With 2 of the grid's 3 runs in, our spreads are lower bounds")
+    full = loss_grid.LossGrid(["rded"], losses, {**results, ("rded", "ce"): Result(50.0, 51.0)}, 10, loss_grid.paper_table6(10))
+    assert full.values()["spread_bound"].startswith("Every run of the grid is in")
     assert loss_grid.spread({"kl": 1.0}) == "—"
 
 

@@ -184,6 +184,9 @@ class LossGrid:
             "spread_paper": join([f"{r[1]} on {d}" for d, r in zip(PAPER_DATASETS, paper)]),
             "spread_soft_paper": join([f"{r[2]} on {d}" for d, r in zip(PAPER_DATASETS, paper)]),
             "gift_vs_kl_paper": join([f"{r[3]} on {d}" for d, r in zip(PAPER_DATASETS, paper)]),
+            "spread_bound": ("Every run of the grid is in, so these spreads are final." if self.done == len(self.results)
+                             else f"With {self.done} of the grid's {len(self.results)} runs in, our spreads are lower "
+                                  "bounds: a loss not yet computed can only widen them."),
         }
 
 
