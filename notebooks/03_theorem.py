@@ -303,8 +303,8 @@ glue(**chapter.values())
 #   {glue:text}`eps_text`.
 # - **Training.** {glue:text}`training_text`
 #
-# **In short.** Step (7) is a valid inequality; steps (8)–(9) are approximations that lower the
-# right-hand side. {glue:text}`in_short` With equal-norm targets (9) is provably a lower bound
+# **In short.** Step (7) is a valid inequality; steps (8)–(9) are approximations, not inequalities:
+# each has a signed error (the table "Which step breaks it" gives them). {glue:text}`in_short` With equal-norm targets (9) is provably a lower bound
 # (the derivation above). The valid max bound does not rescue the argument either: once the positive
 # is the largest similarity it equals $\log N$, a constant, so it says nothing about raising
 # $\cos(z_i, y_i)$ further. The argument for the cosine loss therefore rests on the intuition that

@@ -432,8 +432,8 @@ class TheoremChapter:
             v["training_text"] = ("The short GIFT run is not computed here, so nothing is said about how training "
                                   "moves InfoNCE.")
         v["in_short"] = (
-            "On these outputs the approximations lower the right-hand side below the loss, so eq. (9) does not "
-            "bound InfoNCE on any batch measured." if max(held9) == 0 else
+            "On these outputs their errors together take away more than the slack of (7), so eq. (9) does "
+            "not bound InfoNCE on any batch measured." if max(held9) == 0 else
             "The bound (9) holds only on some batches, listed above.")
         return v
 
