@@ -217,10 +217,10 @@ forest([claim, control]);
 #
 # How to read it. The paper's gains are measured on CIFAR-100, Tiny-ImageNet and ImageNet-1K with the
 # authors' teachers and sets; ours on CIFAR-10 with our own teacher and, except DATM, our own sets,
-# so the sizes of the gains are not expected to match — the direction is what is compared. Our SRe2L
-# sets are weaker than random real images relabelled by the same teacher (SRe2L with KL against the
-# random subset with KL at IPC 10: {glue:text}`main_sre2l_vs_random`), so a verdict that rests on
-# them tests GIFT on weak synthetic data, not on SRe2L as published.
+# so the sizes of the gains are not expected to match — the direction is what is compared.
+# {glue:text}`main_sre2l_vs_random` Where they are weaker, a verdict that rests on them tests GIFT
+# on weak synthetic data, not on SRe2L as published ({doc}`00_protocol` places them next to the
+# published numbers).
 #
 # ## Provenance
 #

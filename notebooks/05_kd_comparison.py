@@ -115,7 +115,7 @@ display(Markdown(kd.hparams_table()))
 # {glue:text}`kd_seeds` seeds each; runs already in the results store are read back, and with
 # `run_missing=False` a missing run shows as "not computed". Of the {glue:text}`kd_evaluations`
 # evaluations of this chapter, {glue:text}`kd_available` are in the store; the losses still waiting
-# for runs at the paper's length are: {glue:text}`kd_missing_losses`.
+# for runs at the paper's length, set by set: {glue:text}`kd_missing_losses`.
 #
 # ### Table 3: ours next to the paper's IPC-10 columns
 #

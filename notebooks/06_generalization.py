@@ -107,8 +107,7 @@ display(Markdown(describe_profile(profile)))
 # - **Students.** The companion scores ConvNet-3, ResNet-18 (modified: 3x3 stem, no max-pool) and
 #   torchvision's MobileNet-V2, trained from scratch as the authors' code does; at
 #   32x32 its five stride-2 stages leave a 1x1 map before the classifier, a harsh setting that the
-#   paper's 64x64 Tiny-ImageNet softens. EfficientNet-B0 (about 1.6 MobileNet-V2 runs each on this
-#   CPU), ResNet-101 and Swin-V2-Tiny are only in the `paper` profile, for a GPU; the smoke profile
+#   paper's 64x64 Tiny-ImageNet softens. EfficientNet-B0, ResNet-101 and Swin-V2-Tiny are only in the `paper` profile, for a GPU; the smoke profile
 #   has a ConvNet-4 stand-in instead of the large students. The data are always distilled with the
 #   ConvNet-3 teacher (Table 4's "distilled on ConvNet" half).
 # - **Budget.** ConvNet-3 students train for the paper's {glue:text}`epochs` epochs. Students

@@ -136,9 +136,9 @@ display(Markdown(cl.results_table(summary)))
 fig = cl.plot_steps(summary, ex.num_classes)
 
 # %% [markdown]
-# How to read the curves: accuracy falls as classes accumulate because each step is a harder
-# problem with the same 10 images per class, not because the learner forgets (a GDumb learner
-# retrains from scratch at every step). The claim is about the gap between the two curves.
+# How to read the curves: a GDumb learner retrains from scratch at every step, so it cannot forget;
+# where accuracy falls as classes accumulate, the step is a harder problem (more classes, the same
+# 10 images each), not a memory failure. The claim is about the gap between the two curves.
 #
 # **Check: the last step is the full set.** After the last step every class has been seen, so the
 # student is trained on the whole RDED set, as in the main table of {doc}`04_main_tables`; only the

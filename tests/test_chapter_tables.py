@@ -13,7 +13,7 @@ from gift.companion import get_profile  # noqa: E402
 from gift.companion.beyond import Beyond, lrs  # noqa: E402
 from gift.companion.checklist import Checklist  # noqa: E402
 from gift.companion.kd_table import KDTable, paper_best  # noqa: E402
-from gift.companion.main_table import MainTable, paper_gains, paper_pair, teacher_rows, teacher_table  # noqa: E402
+from gift.companion.main_table import MainTable, paper_gains, paper_pair, teacher_rows, teacher_summary, teacher_table  # noqa: E402
 from gift.companion.prose import claim_values, listing, points  # noqa: E402
 from gift.stats import Comparison  # noqa: E402
 
@@ -96,6 +96,8 @@ def test_teacher_table_says_what_is_not_trained():
     assert [r[0].split(",")[0] for r in rows] == ["ConvNet-3", "ResNet-18 (modified)"]
     table = teacher_table(FakeExperiment(), teacher_rows(FakeExperiment()))
     assert "| 84.30 | 82.24 |" in table and "not trained here (needs a GPU)" in table
+    assert teacher_summary(FakeExperiment()) == "BatchNorm, 84.30%; instance norm, 82.90%; the paper's: 82.24%"
+    assert teacher_summary(FakeExperiment(instance_teacher=False)) == "BatchNorm, 84.30%; the paper's: 82.24%"
 
 
 def test_kd_table_reference_row_grid_and_paper_count():
@@ -110,6 +112,10 @@ def test_kd_table_reference_row_grid_and_paper_count():
     assert (v["kd_paper_best"], v["kd_paper_columns"]) == (best, cols) and best <= cols
     assert v["kd_ranking"].startswith("rded: kl > ") and v["kd_gift_vs_kl"].startswith("rded: -1.00 (loss)")
     assert KDTable(FakeExperiment("smoke")).methods == ("rded",)
+    assert v["kd_missing_losses"] == "none"
+    # the missing runs are named set by set: KD's runs missing on one set are not missing everywhere
+    assert KDTable(FakeExperiment(missing={("sre2l", 10)})).values()["kd_missing_losses"] == \
+        "sre2l: " + ", ".join(KDTable(ex).losses)
     with pytest.raises(ValueError):
         KDTable(ex, ipc=7)
 

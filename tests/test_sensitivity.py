@@ -181,3 +181,31 @@ def test_budget_scatter_uses_a_symlog_axis_when_one_comparison_is_far_out():
     pairs = [sensitivity.BudgetPair("c", near, near, near), sensitivity.BudgetPair("c", far, far, far)]
     assert sensitivity.budget_scatter(pairs).get_xscale() == "symlog"
     assert sensitivity.budget_scatter(pairs[:1]).get_xscale() == "linear"
+
+
+def test_the_sre2l_and_rded_readings_follow_the_runs_ipc_by_ipc():
+    """The sentences the chapters rest their SRe2L caveat and RDED anchor on are computed: a pending
+    IPC is said to be pending, never assumed to go the way the others went."""
+    from gift.companion.anchors import rded_against_published, sre2l_against_random
+    from gift.evaluation import EvalResult
+
+    def result(mean):
+        return EvalResult(config={}, hparams={}, runs=[{"best": mean + d, "final": mean + d, "wall_time_s": 1.0}
+                                                       for d in (-0.2, -0.1, 0.0, 0.1, 0.2)], data={})
+
+    accuracy = {("sre2l", 1): 20.0, ("random", 1): 25.0, ("sre2l", 10): 50.0, ("random", 10): 50.1,
+                ("random", 50): 60.0, ("rded", 1): 30.0, ("rded", 10): 45.0}
+
+    class Ex:
+        profile = SimpleNamespace(methods=("random", "rded", "sre2l"), ipcs=(1, 10, 50))
+
+        def evaluate(self, method, ipc, **kw):
+            assert kw == {"loss": "kl"}
+            return result(accuracy[method, ipc]) if (method, ipc) in accuracy else None
+
+    text = sre2l_against_random(Ex())
+    assert text.startswith("Our SRe2L sets are weaker than random real images") and "IPC 1 (-5.00 points, p < 0.001)" in text
+    assert "not distinguishable from those random images by the rule at IPC 10" in text
+    assert text.endswith("not yet compared with random images (the runs are not computed) at IPC 50.")
+    assert rded_against_published(Ex()) == ("above the published number at IPC 1 (30.00 against 23.5); below the "
+                                           "published number at IPC 10 (45.00 against 50.2); not computed yet at IPC 50")

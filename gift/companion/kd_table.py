@@ -137,7 +137,8 @@ class KDTable:
         return {
             "kd_ipc": self.ipc, "kd_epochs": self.ex.profile.epochs, "kd_seeds": len(self.ex.profile.seeds),
             "kd_available": len(self.res) - len(self.missing), "kd_evaluations": len(self.res),
-            "kd_missing_losses": listing(sorted({L for _, L in self.missing}, key=self.losses.index), "none"),
+            "kd_missing_losses": listing([f"{m}: " + ", ".join(L for n, L in self.missing if n == m)
+                                          for m in self.methods if any(n == m for n, _ in self.missing)], "none"),
             "kd_dkd_warmup": warmup, "kd_dkd_share": f"{100 * warmup / self.ex.profile.epochs:.0f}%",
             "kd_teacher": self.teacher_acc, "kd_ranking": listing(ranking),
             "kd_gift_vs_kl": listing(vs_kl), "kd_paper_best": best, "kd_paper_columns": cols,

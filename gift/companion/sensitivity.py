@@ -259,4 +259,5 @@ def _loss_label(run: tuple) -> str:
 
 
 __all__ = ["BUDGET_CLAIMS", "BudgetPair", "PRECISION_CASE", "PrecisionCensus", "precision_census", "anchor_table", "budget_gain", "budget_pairs", "budget_scatter",
-           "budget_table", "same_seeds_experiment", "precision_comparisons", "precision_reading", "precision_results", "precision_table", "short_budget_experiment"]
+           "budget_table", "same_seeds_experiment", "precision_comparisons", "precision_reading", "precision_results", "precision_table",
+           "short_budget_experiment"]
