@@ -133,3 +133,15 @@ def test_the_collapse_is_avoided_only_where_kl_collapses():
     assert [c.outcome for c in staged.kl_collapses().comparisons] == [WIN, LOSS]
     avoids = staged.avoids_collapse()
     assert [c.label for c in avoids.comparisons] == ["rded, sgd: gift vs kl"] and avoids.verdict == SUPPORTED
+
+
+def test_continual_learning_is_pending_not_untestable_on_a_clone_without_the_images():
+    """A reader's clone cannot look the GDumb steps up (no images) when they are not recorded yet:
+    the claim still lists its nine steps (2..10 classes seen), as not computed, so it reads pending
+    there as on the machine that renders the book, not 'not testable here'."""
+    ex = FakeExperiment()
+    ex.config = lambda method, **kw: SimpleNamespace(to_dict=lambda: {"loss": kw.get("loss")})
+    ex.measurement = lambda name, spec, compute, complete=None: None  # not recorded; no data to compute it
+    claim = Checklist(ex).continual()
+    assert claim.verdict == PENDING and len(claim.comparisons) == 9
+    assert [c.label.split(",")[1].split()[0] for c in claim.comparisons] == [str(k) for k in range(2, 11)]
