@@ -126,7 +126,7 @@ class ResultsStore:
                 f"the stored result {path} holds the run {record['key']!r} of kind {record['kind']!r}, "
                 f"not {want_key!r} of kind {kind!r} (copied or renamed?); delete or move it to rerun"
             )
-        if record["spec"] != _plain(spec):
+        if record["spec"] != as_read_back(spec):
             raise BadRecordError(
                 f"the stored result {path} has key {want_key!r} but its spec differs from the run asked "
                 f"for; the file was edited or damaged, delete it to rerun"
@@ -191,6 +191,6 @@ def read_record(path: Path) -> dict[str, Any]:
     return record
 
 
-def _plain(obj: Any) -> Any:
+def as_read_back(obj: Any) -> Any:
     """``obj`` as it reads back from JSON (tuples become lists), for comparing with a stored spec."""
     return json.loads(json.dumps(obj, default=str))

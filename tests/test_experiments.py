@@ -147,3 +147,34 @@ def test_provenance_line_counts_runs_trained_from_uncommitted_code():
 
     assert provenance_summary([stored("rded"), stored("sre2l")]).startswith("2 training runs")
     assert provenance_summary([stored("rded"), stored("rded")]).startswith("1 training run ")
+
+
+def test_a_partial_measurement_is_recorded_recomputed_with_data_and_shown_without(tmp_path, capsys):
+    """A measurement whose runs are not all computed (chapter 7's GDumb steps) is recorded as
+    partial: a machine with the data recomputes it and records what changed; a clone without the
+    data shows the partial record instead of nothing; a complete one is never recomputed."""
+    from gift.data.errors import DataNotFoundError
+
+    ex = Experiment(tiny_profile(), results_dir=tmp_path, show_progress=False, device="cpu", run_missing=False)
+    complete = lambda out: out["steps"] == 2  # noqa: E731
+    calls = []
+
+    def compute(steps):
+        def run():
+            calls.append(steps)
+            return {"steps": steps}
+        return run
+
+    def no_data():
+        raise DataNotFoundError("dataset 'x' not found\nset $GIFT_DATA_ROOT")
+
+    assert ex.measurement("m", {"a": 1}, compute(1), complete) == {"steps": 1}
+    record = next(ex.store.records("measure"))
+    assert record["provenance"]["complete"] is False
+    assert ex.measurement("m", {"a": 1}, no_data, complete) == {"steps": 1}  # the clone: the partial record
+    assert "recorded in part" in capsys.readouterr().out
+    assert ex.measurement("m", {"a": 1}, compute(2), complete) == {"steps": 2}  # more runs in: recomputed
+    assert ex.measurement("m", {"a": 1}, compute(3), complete) == {"steps": 2}  # complete: read back
+    assert calls == [1, 2] and next(ex.store.records("measure"))["provenance"]["complete"] is True
+    assert ex.measurement("n", {"a": 1}, no_data, complete) is None
+    assert "not recorded, and this machine cannot compute it" in capsys.readouterr().out

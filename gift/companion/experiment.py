@@ -30,7 +30,7 @@ from torch import nn
 from ..evaluation import EvalResult, NotComputed, evaluate
 from ..train.labels import hard_if_no_teacher_needed, needs_teacher
 from ..protocol import EvalConfig
-from ..results import ResultsStore, default_results_dir, provenance
+from ..results import ResultsStore, as_read_back, default_results_dir, provenance
 from ..utils import resolve_device
 from .profiles import COPIES_REAL_IMAGES, METHOD_STUDENT, Profile, get_profile
 
@@ -275,22 +275,28 @@ class Experiment:
         (persistent profiles). Returns ``None``, after printing what is missing and how to get it,
         when it is not recorded and this machine lacks the data it needs — so a reader's clone
         renders every chapter from the store alone. A result for which ``complete(result)`` is
-        false (e.g. some of its runs are not computed yet) is returned but not recorded."""
+        false (e.g. some of its runs are not computed yet) is recorded as partial: a machine with the
+        data computes it again (and records what changed), a clone without the data shows the
+        partial record, the same table the book was rendered with, instead of nothing."""
         from ..data.errors import DataNotFoundError
 
         full = {"measurement": name, "profile": self.profile.name, **spec}
         record = self.store.get("measure", full, on_bad=self._on_bad)
-        if record is not None:
+        if record is not None and record["provenance"].get("complete", True):
             return record["result"]
         try:
             result = compute()
         except (DataNotFoundError, FileNotFoundError, NotComputed) as err:
             lines = [line.strip() for line in str(err).splitlines() if line.strip()]
             how = f" {lines[-1]}" if len(lines) > 1 else ""  # the error's last line says how to get the data
+            if record is not None:
+                print(f"{name}: recorded in part (what was computed when it was recorded), and this machine "
+                      f"cannot update it: {lines[0]}{how}")
+                return record["result"]
             print(f"{name}: not recorded, and this machine cannot compute it: {lines[0]}{how}")
             return None
-        if complete(result):
-            self.store.put("measure", full, result, provenance(self.device))
+        if record is None or as_read_back(result) != record["result"]:
+            self.store.put("measure", full, result, {**provenance(self.device), "complete": bool(complete(result))})
         return result
 
     def _released_spec(self, method: str, ipc: int) -> dict:
