@@ -170,9 +170,12 @@ glue("control_tally", verdicts.tally_text([c for c in claims if not c.paper]), d
 
 # %% [markdown]
 # Of the claims the paper states, {glue:text}`paper_tally`. Of the book's controls and readings,
-# {glue:text}`control_tally`. A control is worded as the reading the paper implies, so that
-# "contradicted" means the control found otherwise: "the KL collapse is caused by the loss, not by
-# its gradient scale" contradicted means the gradient scale explains the collapse. Some comparisons
+# {glue:text}`control_tally`. A control is worded as the difference it looks for, so that
+# "supported" means the difference was found: "restoring the gradient scale (KL × T²) avoids the KL
+# collapse" supported means the collapse belongs to the 1/T² gradient scale of the authors' KL,
+# not to the loss; GIFT's gain on random real images supported would mean the gain is not specific
+# to distilled data. A claim tested on fewer cases than its wording covers says so in its verdict
+# ("tested under sgd only"). Some comparisons
 # stand behind more than one claim (GIFT against KL on a set is part of the main table and of the
 # loss grid), so the verdicts are not independent findings. A pending claim (its runs are still in the queue) and one not testable
 # here count neither for nor against the paper, and a provisional verdict rests on the

@@ -127,7 +127,7 @@ def test_the_queue_covers_every_evaluation_behind_a_verdict():
     checklist = Checklist(rec)
     for build in (checklist.loss_choice, checklist.gift_best_loss, checklist.improves_every_method,
                   checklist.random_control, checklist.both_modules, checklist.gamma, checklist.beats_kd,
-                  checklist.avoids_collapse, checklist.collapse_is_the_loss, checklist.sgd_adam_beat_adamw,
+                  checklist.avoids_collapse, checklist.scale_explains_collapse, checklist.sgd_adam_beat_adamw,
                   checklist.cross_architecture):
         build()
     queued = {key(*job) for job in _queue().jobs() if len(job) == 3}

@@ -66,6 +66,7 @@ class Claim:
     note: str = ""  # setting differences or why it cannot be tested
     short_budget: bool = False  # its runs are shorter than the paper's 1000 epochs
     paper: bool = True  # a claim of the paper; False: a control this book adds
+    scope: str = ""  # where the claim was tested when narrower than its wording, e.g. "tested under sgd only"
 
     def counts(self) -> dict[str, int]:
         return tally(self.comparisons)
@@ -86,7 +87,7 @@ class Claim:
         ``"mostly supported (provisional; 3 wins, 1 tie, 0 losses of 4; 2 not computed)"``."""
         n = self.counts()
         made = n[WIN] + n[TIE] + n[LOSS]
-        qualifiers = ["short budget"] * self.short_budget
+        qualifiers = ["short budget"] * self.short_budget + [self.scope] * bool(self.scope)
         if evidence and not made:
             qualifiers.append(f"its {n[MISSING]} comparisons are not computed yet" if n[MISSING]
                               else "no comparison of it is made in this profile")
@@ -198,14 +199,14 @@ def verdict_tally(claims: list[Claim]) -> dict[str, int]:
 
 def tally_text(claims: list[Claim]) -> str:
     """``"2 of 11 are supported, 0 mostly supported, 0 mixed, 4 contradicted, 3 pending and 2 not testable here
-    (3 of the verdicts provisional; 1 on a short budget (300 epochs), so not the paper's setting)"``:
+    (3 of the verdicts provisional; 1 on a short budget (fewer epochs than the paper's), so not the paper's setting)"``:
     :func:`verdict_tally` as a sentence."""
     n = verdict_tally(claims)
     counts = [f"{n[v]} {v}" for v in VERDICTS]
     counts[0] = f"{n[SUPPORTED]} of {len(claims)} are {SUPPORTED}"
     text = ", ".join(counts[:-1]) + f" and {counts[-1]}"
     notes = [f"{n['provisional']} of the verdicts provisional"] * bool(n["provisional"])
-    notes += [f"{n['short budget']} on a short budget (300 epochs), so not the paper's setting"] * bool(n["short budget"])
+    notes += [f"{n['short budget']} on a short budget (fewer epochs than the paper's), so not the paper's setting"] * bool(n["short budget"])
     return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
