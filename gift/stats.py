@@ -99,7 +99,8 @@ class Comparison:
         if not self.available:
             return "not computed"
         lo, hi = self.interval
-        return f"{self.delta:+.2f} points [{lo:+.2f}, {hi:+.2f}], {p_text(self.p_value)} ({self.outcome})"
+        caveat = f"; {self.caveat}" if self.caveat else ""
+        return f"{self.delta:+.2f} points [{lo:+.2f}, {hi:+.2f}], {p_text(self.p_value)} ({self.outcome}{caveat})"
 
     def result(self) -> str:
         """``"64.10 vs 63.80, +0.30 points [-0.41, +1.01], p = 0.380 (tie)"``: both means, then
@@ -223,9 +224,23 @@ def compare(label: str, result, baseline, which: str = "best") -> Comparison:
                       caveat=_precision_caveat(result, baseline))
 
 
-def _precision_caveat(*results) -> str:
-    precisions = sorted({r.get("precision") for res in results if res is not None for r in res.runs} - {None})
-    return f"seeds mix {' and '.join(precisions)}" if len(precisions) > 1 else ""
+def precisions(result) -> list[str]:
+    """The precisions a result's seeds trained in (``["bf16"]``, ``["bf16", "fp32"]``); [] when not
+    computed or not recorded."""
+    return [] if result is None else sorted({r.get("precision") for r in result.runs} - {None})
+
+
+def _precision_caveat(result, baseline) -> str:
+    """How the two arms' precisions differ: ``"method in bf16, baseline in fp32"`` (a comparison that
+    also varies the precision) or ``"seeds mix bf16 and fp32 (baseline)"`` (an arm trained on
+    machines of both kinds); "" when every seed of both arms shares one precision."""
+    mine, theirs = precisions(result), precisions(baseline)
+    if len(set(mine) | set(theirs)) < 2:
+        return ""
+    if len(mine) == 1 and len(theirs) == 1:
+        return f"method in {mine[0]}, baseline in {theirs[0]}"
+    mixed = [name for name, arm in (("method", mine), ("baseline", theirs)) if len(arm) > 1]
+    return f"seeds mix {' and '.join(sorted(set(mine) | set(theirs)))} ({' and '.join(mixed)})"
 
 
 def tally(comparisons: Sequence[Comparison]) -> dict[str, int]:

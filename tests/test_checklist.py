@@ -150,3 +150,25 @@ def test_continual_learning_is_pending_not_untestable_on_a_clone_without_the_ima
     claim = Checklist(ex).continual()
     assert claim.verdict == PENDING and len(claim.comparisons) == 9
     assert [c.label.split(",")[1].split()[0] for c in claim.comparisons] == [str(k) for k in range(2, 11)]
+
+
+def test_the_gamma_claim_uses_the_fp32_twin_of_gift_against_weights_trained_in_fp32():
+    """The gamma = 0.1 arm is the default GIFT run (bf16 here), or its stored fp32 twin against a
+    weight whose seeds trained in fp32: each comparison then varies gamma alone. A twin is only
+    looked up: nothing is trained for it."""
+    class Mixed(FakeExperiment):
+        def evaluate(self, method, ipc, **kw):
+            r = super().evaluate(method, ipc, **kw)
+            fp32 = kw.get("precision") == "fp32" or kw.get("loss_kwargs", {}).get("gamma") == 0.3
+            for run in r.runs:
+                run["precision"] = "fp32" if fp32 else "bf16"
+            return r
+
+        def stored(self, method, ipc, **kw):
+            self.looked_up = kw
+            return self.evaluate(method, ipc, **kw)
+
+    ex = Mixed()
+    comps = {c.label: c for c in Checklist(ex, sets=("rded",)).gamma().comparisons}
+    assert ex.looked_up == {"precision": "fp32", "loss": "gift"}
+    assert comps["rded: gamma 0.1 vs 0.3"].caveat == "" and comps["rded: gamma 0.1 vs 0.2"].caveat == ""

@@ -113,9 +113,10 @@ def test_a_comparison_whose_seeds_differ_in_precision_says_so():
     same = compare("same", result("bf16", "bf16"), result("bf16", "bf16"))
     across = compare("across", result("fp32", "fp32"), result("bf16", "bf16"))  # the arms differ
     within = compare("within", result("bf16", "fp32"), result("bf16", "bf16"))  # one arm mixes
-    assert same.caveat == "" and across.caveat == within.caveat == "seeds mix bf16 and fp32"
+    assert same.caveat == "" and across.caveat == "method in fp32, baseline in bf16"
+    assert within.caveat == "seeds mix bf16 and fp32 (method)"
     report = claim_report(Claim("c", "ch", [same, across]))
-    assert "tie (seeds mix bf16 and fp32)" in report and "*Precision:*" in report
+    assert "tie (method in fp32, baseline in bf16)" in report and "*Precision:*" in report
     assert "*Precision:*" not in claim_report(Claim("c", "ch", [same]))
 
 
@@ -135,3 +136,18 @@ def test_the_detectable_difference_is_found_at_the_stated_power(n_seeds):
     assert abs(rate(effect) - 0.8) < 0.03  # 3000 trials: the binomial s.e. at 80% is 0.7%
     assert rate(effect / 2) < 0.45
     assert 1.8 < detectable_difference(5) < 2.2 < detectable_difference(3)
+
+
+def test_the_precision_caveat_says_which_arm_differs_and_shows_in_the_text():
+    from types import SimpleNamespace
+
+    from gift.stats import compare
+
+    def result(*precisions):
+        return SimpleNamespace(runs=[{"best": 60.0 + 0.1 * i, "final": 60.0, "precision": p} for i, p in enumerate(precisions)])
+
+    bf16, fp32, mixed = result("bf16", "bf16", "bf16"), result("fp32", "fp32", "fp32"), result("bf16", "fp32", "fp32")
+    assert compare("x", bf16, bf16).caveat == ""
+    assert compare("x", bf16, fp32).caveat == "method in bf16, baseline in fp32"
+    assert compare("x", bf16, mixed).caveat == "seeds mix bf16 and fp32 (baseline)"
+    assert compare("x", bf16, fp32).text().endswith("(tie; method in bf16, baseline in fp32)")

@@ -416,6 +416,16 @@ class Experiment:
             base[k] = {**base.get(k, {}), **v} if k == "model_kwargs" else v
         return EvalConfig.from_dict(base)
 
+    def stored(self, method: str, ipc: int, **overrides) -> EvalResult | None:
+        """:meth:`evaluate` that never trains, whatever ``run_missing`` says: the run when the store
+        has it, else ``None`` (for an optional run, such as a precision twin, that a chapter uses only
+        where it exists)."""
+        run_missing, self.run_missing = self.run_missing, False
+        try:
+            return self.evaluate(method, ipc, **overrides)
+        finally:
+            self.run_missing = run_missing
+
     def evaluate(self, method: str, ipc: int, *, set_seed: int = 0, teacher_norm: str = "batch",
                  **overrides) -> EvalResult | None:
         """Evaluate the set (``method``, ``ipc``) with the profile's protocol and ``overrides``

@@ -194,8 +194,9 @@ def claim_report(claim, *, paper: str = "") -> str:
     if claim.note:
         lines += ["", f"*Note:* {claim.note}"]
     if any(getattr(c, "caveat", "") for c in claim.comparisons):
-        lines += ["", "*Precision:* a row whose seeds mix bf16 and fp32 compares runs from machines with and "
-                      "without native bf16; {doc}`00_protocol` measures how far the precision moves a comparison."]
+        lines += ["", "*Precision:* a row marked with its arms' precisions compares runs from machines with and "
+                      "without native bf16 (no fp32 twin of the other arm is stored); {doc}`00_protocol` measures "
+                      "how far the precision moves a comparison."]
     return "\n".join(lines)
 
 
