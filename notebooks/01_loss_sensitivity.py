@@ -185,7 +185,9 @@ if grid.missing():
 #
 # **The loss matters.** On each set the best loss is compared with the worst of the losses that are
 # not GIFT. The comparison is made only once every loss of a set is in, because before that neither
-# the best nor the worst is known. Verdict by the rule: **{glue:text}`loss_choice_verdict`**
+# the best nor the worst is known, and it is judged as what it is, a pick of the two extremes of
+# the grid: picking them makes a difference look larger than chance would, and the rule allows for
+# that ({ref}`the-rule`). Verdict by the rule: **{glue:text}`loss_choice_verdict`**
 # ({glue:text}`loss_choice_evidence`).
 #
 # **GIFT is the best loss.** On each set GIFT is compared with every other loss of the grid

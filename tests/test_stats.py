@@ -151,3 +151,28 @@ def test_the_precision_caveat_says_which_arm_differs_and_shows_in_the_text():
     assert compare("x", bf16, fp32).caveat == "method in bf16, baseline in fp32"
     assert compare("x", bf16, mixed).caveat == "seeds mix bf16 and fp32 (baseline)"
     assert compare("x", bf16, fp32).text().endswith("(tie; method in bf16, baseline in fp32)")
+
+
+def test_the_best_against_the_worst_of_several_arms_is_judged_as_a_pick():
+    """Seven equal losses, 5 seeds: picking the highest and lowest mean and testing them as if chosen
+    in advance calls a difference in about 30% of grids; judged as a pick of the extremes, about 5%.
+    The claim-level simulation (null_outcomes) calls such a comparison as often."""
+    from gift.stats import null_outcomes
+
+    rng = np.random.default_rng(4)
+    picked = naive = 0
+    trials = 2000
+    for _ in range(trials):
+        arms = rng.standard_normal((7, 5))
+        order = arms.mean(1).argsort()
+        best, worst = tuple(arms[order[-1]]), tuple(arms[order[0]])
+        picked += Comparison("x", best, worst, selected_from=7).outcome != "tie"
+        naive += Comparison("x", best, worst).outcome != "tie"
+    assert picked / trials <= ALPHA + 0.015 and naive / trials > 0.2
+    wins, losses = null_outcomes([(("a", 5), ("b", 5), 7)], sims=4000)
+    assert abs(wins.mean() - ALPHA) < 0.015 and losses.sum() == 0
+    # a real spread is still found, with an interval that excludes 0 exactly when it is a win
+    big = Comparison("x", (65.0, 65.2, 64.8, 65.3, 64.9), (45.7, 45.9, 45.5, 45.8, 45.6), selected_from=7)
+    assert big.outcome == "win" and big.interval[0] > 0
+    small = Comparison("x", (60.4, 60.9, 60.1, 60.6, 60.3), (60.0, 60.5, 59.8, 60.2, 60.1), selected_from=7)
+    assert small.outcome == "tie" and small.interval[0] < 0 < small.interval[1]

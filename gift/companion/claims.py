@@ -111,8 +111,8 @@ class Claim:
         if len({(c.values, c.base_values) for c in made}) < 2:
             return float("nan")  # one comparison (however often listed) collects nothing: its p says it
         # an arm is named by its seed accuracies: the same run behind two comparisons is one sample
-        wins, losses = null_outcomes([((c.values, len(c.values)), (c.base_values, len(c.base_values))) for c in made],
-                                     sims)
+        wins, losses = null_outcomes([((c.values, len(c.values)), (c.base_values, len(c.base_values)), c.selected_from)
+                                      for c in made], sims)
         return float(np.mean((wins if side == WIN else losses) >= self.counts()[side]))
 
     def median_effect(self) -> tuple[float, float, float]:
