@@ -115,3 +115,11 @@ def test_median_seed_std_counts_each_arm_once_and_skips_missing_ones():
                                 Comparison("c")])  # not computed
     assert math.isclose(median_seed_std([claim]), 1.0)  # median of (0.2, 1.0, 1.73), not of four arms
     assert math.isnan(median_seed_std([Claim("y", "here", [Comparison("c")])]))
+
+
+def test_no_chance_is_simulated_for_comparisons_related_beyond_shared_runs():
+    up = [Comparison(f"u{k}", tuple(61.0 + 0.1 * s + k for s in range(5)), (60.0, 60.1, 59.9, 60.2, 60.0)) for k in range(3)]
+    assert Claim("a", "ch", up).chance(sims=2000) < 0.01
+    import math
+
+    assert math.isnan(Claim("a", "ch", up, distinct_runs=False).chance(sims=2000))  # GDumb steps: nested data

@@ -67,6 +67,7 @@ class Claim:
     short_budget: bool = False  # its runs are shorter than the paper's 1000 epochs
     paper: bool = True  # a claim of the paper; False: a control this book adds
     scope: str = ""  # where the claim was tested when narrower than its wording, e.g. "tested under sgd only"
+    distinct_runs: bool = True  # False: its comparisons' arms are related beyond shared runs (see chance)
 
     def counts(self) -> dict[str, int]:
         return tally(self.comparisons)
@@ -103,11 +104,13 @@ class Claim:
         their seed counts, none with a real difference (:func:`gift.stats.null_outcomes`). The rule
         holds each comparison's false calls to 5%, but a claim of many comparisons collects them;
         this says whether its calls are more than that. nan for a mixed or untestable claim, for a
-        claim of a single computed comparison and for numeric checks."""
+        claim of a single computed comparison, for numeric checks, and for a claim whose runs are
+        related in a way the simulation does not draw (``distinct_runs=False``: GDumb steps train
+        on nested subsets of one set, so their outcomes move together)."""
         made = [c for c in self.comparisons if c.available]
         side = {SUPPORTED: WIN, MOSTLY: WIN, CONTRADICTED: LOSS}.get(self.verdict)
-        if side is None or not all(hasattr(c, "p_value") for c in made):
-            return float("nan")
+        if side is None or not self.distinct_runs or not all(hasattr(c, "p_value") for c in made):
+            return float("nan")  # the simulation could not mirror how the arms are related
         if len({(c.values, c.base_values) for c in made}) < 2:
             return float("nan")  # one comparison (however often listed) collects nothing: its p says it
         # an arm is named by its seed accuracies: the same run behind two comparisons is one sample
