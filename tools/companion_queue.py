@@ -133,6 +133,7 @@ def main() -> int:
     ex = Experiment(profile, show_progress=False, run_missing=not args.list)
     lookup = ex if args.list else Experiment(profile, show_progress=False, run_missing=False)
     os.makedirs(args.lock_dir, exist_ok=True)
+    missing_jobs = missing_seeds = 0
     for k, job in enumerate(jobs(profile)):
         if k % n != i or not selected(job, args.only):
             continue
@@ -155,12 +156,17 @@ def main() -> int:
                 elif args.list:
                     text = fmt(ex.evaluate(job[0], job[1], **job[2]))
                     if text == "not computed":
-                        text += f" ({stored_seeds(ex, job)} of {len(ex.profile.seeds)} seeds stored)"
+                        stored = stored_seeds(ex, job)
+                        text += f" ({stored} of {len(ex.profile.seeds)} seeds stored)"
+                        missing_jobs, missing_seeds = missing_jobs + 1, missing_seeds + len(ex.profile.seeds) - stored
                 else:
                     text = train_seeds(ex, lookup, args.lock_dir, job)
             except Exception as err:  # a missing set or teacher in --list mode; keep going
                 text = f"unavailable ({type(err).__name__}: {err})"
             print(f"[{k:3d}] {job}: {text} ({time.time() - start:.0f} s)", flush=True)
+    if args.list:
+        print(f"{missing_jobs} run jobs not computed, {missing_seeds} seeds missing"
+              + (" (continual and teacher jobs not counted)" if missing_jobs else ""))
     return 0
 
 
