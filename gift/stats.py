@@ -230,7 +230,8 @@ def null_outcomes(comparisons: Sequence[tuple[tuple[object, int], tuple[object, 
 
 def detectable_difference(seeds: int, power: float = 0.8, sims: int = 20000, seed: int = 0) -> float:
     """The true difference, in seed standard deviations, that the rule calls (win or loss) with
-    probability ``power`` when both arms have ``seeds`` seeds and the same spread.
+    probability ``power`` when both arms have ``seeds`` seeds and the same spread; nan with fewer
+    than 2 seeds, where no test is possible.
 
     Why a reader needs it: a tie is not evidence of equality. With few seeds only a large difference
     is found reliably, and this number says how large. It is found by simulating the rule itself
@@ -239,7 +240,7 @@ def detectable_difference(seeds: int, power: float = 0.8, sims: int = 20000, see
     from scipy import stats
 
     if seeds < 2:
-        raise ValueError(f"a comparison needs at least 2 seeds per arm, got {seeds}")
+        return math.nan  # one seed per arm: the rule cannot test anything (a dry-run profile)
     if not ALPHA < power < 1:
         raise ValueError(f"power must be between the significance level {ALPHA} and 1, got {power}")
     a, b = np.random.default_rng(seed).standard_normal((2, sims, seeds))

@@ -78,7 +78,7 @@ from IPython.display import Markdown, display
 from gift.companion import Experiment, claim_report, describe_profile, provenance_summary, run_plan
 from gift.companion.checklist import Checklist
 from gift.companion.loss_grid import LossGrid
-from gift.companion.prose import claim_values, glue
+from gift.companion.prose import claim_values, glue, num
 from gift.companion.plots import use_book_style
 from gift.stats import detectable_difference
 
@@ -201,7 +201,7 @@ if grid.missing():
 checklist = Checklist(ex, main_sets=tuple(grid.sets))
 loss_choice, gift_best = checklist.loss_choice(), checklist.gift_best_loss()
 glue(**{**grid.values(), **claim_values("loss_choice", loss_choice), **claim_values("gift_best", gift_best)})
-glue(grid_seeds=len(ex.profile.seeds), grid_detectable=f"{detectable_difference(len(ex.profile.seeds)):.1f}")
+glue(grid_seeds=len(ex.profile.seeds), grid_detectable=num(detectable_difference(len(ex.profile.seeds)), 1))
 for claim in (loss_choice, gift_best):
     display(Markdown(claim_report(claim)))
 

@@ -119,6 +119,7 @@ from gift.companion.plots import forest, use_book_style
 from gift.companion.widgets import comparison_explorer, draw_first_comparison
 from gift.results import device_name
 from gift.stats import detectable_difference
+from gift.companion.prose import num
 
 use_book_style()
 ex = Experiment(profile, run_missing=run_missing, show_progress=False)
@@ -129,9 +130,9 @@ claims = checklist.all()
 glue("chance_24", f"{100 * verdicts.noise_contradicts(24):.0f}%", display=False)
 detectable = detectable_difference(len(ex.profile.seeds))
 glue("profile_seeds", len(ex.profile.seeds), display=False)
-glue("detectable_seed_stds", f"{detectable:.1f}", display=False)
-glue("median_seed_std", f"{verdicts.median_seed_std(claims):.2f}", display=False)
-glue("detectable_points", f"{detectable * verdicts.median_seed_std(claims):.1f}", display=False)
+glue("detectable_seed_stds", num(detectable, 1), display=False)
+glue("median_seed_std", num(verdicts.median_seed_std(claims)), display=False)
+glue("detectable_points", num(detectable * verdicts.median_seed_std(claims), 1), display=False)
 glue("large_seed_minutes", projected_seed_minutes(ex.store, ex.profile), display=False)
 
 # %% [markdown]

@@ -176,3 +176,11 @@ def test_the_best_against_the_worst_of_several_arms_is_judged_as_a_pick():
     assert big.outcome == "win" and big.interval[0] > 0
     small = Comparison("x", (60.4, 60.9, 60.1, 60.6, 60.3), (60.0, 60.5, 59.8, 60.2, 60.1), selected_from=7)
     assert small.outcome == "tie" and small.interval[0] < 0 < small.interval[1]
+
+
+def test_one_seed_per_arm_detects_nothing():
+    import math
+
+    from gift.stats import detectable_difference
+
+    assert math.isnan(detectable_difference(1))  # a dry-run profile: no test is possible
