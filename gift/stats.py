@@ -171,10 +171,14 @@ def extremes_test(best: Sequence[float], worst: Sequence[float], arms: int, conf
 
 @functools.lru_cache(maxsize=32)
 def _extremes_null(arms: int, n_best: int, n_worst: int, sims: int, seed: int) -> np.ndarray:
+    """:func:`_extremes_t` from a fixed seed, kept: the null distribution every extremes test reads."""
+    return _extremes_t(arms, n_best, n_worst, sims, np.random.default_rng(seed))
+
+
+def _extremes_t(arms: int, n_best: int, n_worst: int, sims: int, rng: np.random.Generator) -> np.ndarray:
     """Welch's t of the highest-mean against the lowest-mean of ``arms`` equal-mean normal arms,
     ``sims`` times (the arms picked as best get ``n_best`` seeds, as worst ``n_worst``: each arm is
     drawn with the larger count, and the picked ones keep the first ``n`` of their seeds)."""
-    rng = np.random.default_rng(seed)
     n = max(n_best, n_worst)
     draws = rng.standard_normal((sims, arms, n))
     rows = np.arange(sims)
@@ -218,8 +222,8 @@ def null_outcomes(comparisons: Sequence[tuple[tuple[object, int], tuple[object, 
     for (a, na), (b, nb), *selected in comparisons:
         k = selected[0] if selected else 0
         if k > 2:  # the extremes of k arms, picked afresh in each simulated claim (extremes_test)
-            null = _extremes_null(k, na, nb, sims, int(rng.integers(2**31)))
-            wins += null > np.quantile(_extremes_null(k, na, nb, 20000, 0), 1 - ALPHA)
+            critical = np.quantile(_extremes_null(k, na, nb, 20000, 0), 1 - ALPHA)  # extremes_test's
+            wins += _extremes_t(k, na, nb, sims, rng) > critical
             continue
         delta, se2, df = _welch_terms(arms[a], arms[b])
         called = 2 * stats.t.sf(np.abs(delta) / np.sqrt(se2), df) < ALPHA

@@ -152,7 +152,7 @@ def test_list_counts_the_stored_seeds_of_an_unfinished_job():
         profile = SimpleNamespace(seeds=(0, 1, 2, 3, 4))
         calls = []
 
-        def evaluate(self, method, ipc, **kw):
+        def stored(self, method, ipc, **kw):  # a lookup: the count must never train
             self.calls.append(kw)
             return object() if kw["seeds"][0] in stored else None
 
@@ -163,7 +163,7 @@ def test_list_counts_the_stored_seeds_of_an_unfinished_job():
 
 def test_two_workers_share_a_jobs_seeds_and_only_the_store_is_read_for_the_rest(tmp_path):
     """A seed another worker holds is neither trained nor reported as done; the job's result is read
-    with the lookup experiment, which never trains."""
+    with ``Experiment.stored``, which never trains."""
     from types import SimpleNamespace
 
     q = _queue()
@@ -173,21 +173,24 @@ def test_two_workers_share_a_jobs_seeds_and_only_the_store_is_read_for_the_rest(
     class Ex:
         profile = SimpleNamespace(seeds=(0, 1, 2, 3, 4))
 
-        def __init__(self, trains):
-            self.trains, self.trained = trains, []
+        def __init__(self):
+            self.trained, self.lookups = [], []
 
         def evaluate(self, method, ipc, seeds=None, **kw):
             seeds = seeds or self.profile.seeds
             missing = [s for s in seeds if s not in stored]
-            if missing and not self.trains:
-                return None
             self.trained += missing
             stored.update(missing)
             return None if len(seeds) > 1 else object()  # no full result is formatted here
 
-    ex, lookup = Ex(trains=True), Ex(trains=False)
+        def stored(self, method, ipc, seeds=None, **kw):
+            seeds = seeds or self.profile.seeds
+            self.lookups.append(seeds)
+            return object() if all(s in stored for s in seeds) and len(seeds) == 1 else None
+
+    ex = Ex()
     with q._claim(str(tmp_path), (*job, 2), dry=False) as other_worker:  # another process holds seed 2
         assert other_worker
-        text = q.train_seeds(ex, lookup, str(tmp_path), job)
-    assert ex.trained == [1, 3, 4] and lookup.trained == []
+        text = q.train_seeds(ex, str(tmp_path), job)
+    assert ex.trained == [1, 3, 4] and ex.lookups  # the lookups trained nothing: seed 2 stays untrained
     assert text.startswith("4 of 5 seeds stored")

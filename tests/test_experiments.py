@@ -48,6 +48,9 @@ def test_store_backed_evaluation_and_lazy_sets(tmp_path):
     second = again.evaluate("rded", 1, loss="gift", loss_kwargs={"gamma": 0.1})
     assert second.runs[0]["best"] == first.runs[0]["best"]
     assert again.evaluate("rded", 1, loss="kl") is None  # not computed, and not trained
+    # a lookup never trains, even on an experiment that trains what is missing
+    assert ex.stored("rded", 1, loss="kl") is None and ex.run_missing
+    assert ex.stored("rded", 1, loss="gift").runs[0]["best"] == first.runs[0]["best"]
     assert fmt(None) == "not computed"
     assert "1 training run " in provenance_summary([second, None])
     # the same stored run shown in two places of a chapter is one run of its provenance line

@@ -131,7 +131,6 @@ def main() -> int:
     if args.full_budget:
         profile = dataclasses.replace(profile, short_budget={})
     ex = Experiment(profile, show_progress=False, run_missing=not args.list)
-    lookup = ex if args.list else Experiment(profile, show_progress=False, run_missing=False)
     os.makedirs(args.lock_dir, exist_ok=True)
     missing_jobs = missing_seeds = 0
     for k, job in enumerate(jobs(profile)):
@@ -160,7 +159,7 @@ def main() -> int:
                         text += f" ({stored} of {len(ex.profile.seeds)} seeds stored)"
                         missing_jobs, missing_seeds = missing_jobs + 1, missing_seeds + len(ex.profile.seeds) - stored
                 else:
-                    text = train_seeds(ex, lookup, args.lock_dir, job)
+                    text = train_seeds(ex, args.lock_dir, job)
             except Exception as err:  # a missing set or teacher in --list mode; keep going
                 text = f"unavailable ({type(err).__name__}: {err})"
             print(f"[{k:3d}] {job}: {text} ({time.time() - start:.0f} s)", flush=True)
@@ -170,28 +169,28 @@ def main() -> int:
     return 0
 
 
-def train_seeds(ex, lookup, lock_dir: str, job: tuple) -> str:
+def train_seeds(ex, lock_dir: str, job: tuple) -> str:
     """Train a run job's missing seeds, claiming each seed on its own: two workers on one job train
     different seeds of it at once, so the job a verdict waits for finishes in half the time. Then
-    the job's result, looked up in the store only (``lookup`` never trains, so a seed another worker
-    is still training is not trained twice), or how many of its seeds are stored so far."""
+    the job's result, looked up in the store only (``ex.stored`` never trains, so a seed another
+    worker is still training is not trained twice), or how many of its seeds are stored so far."""
     method, ipc, overrides = job
     for seed in ex.profile.seeds:
         with _claim(lock_dir, (*job, seed), dry=False) as mine:
             if mine:
                 ex.evaluate(method, ipc, **overrides, seeds=(seed,))
-    result = lookup.evaluate(method, ipc, **overrides)
+    result = ex.stored(method, ipc, **overrides)
     if result is not None:
         return fmt(result)
-    return (f"{stored_seeds(lookup, job)} of {len(ex.profile.seeds)} seeds stored; "
+    return (f"{stored_seeds(ex, job)} of {len(ex.profile.seeds)} seeds stored; "
             "the others are being trained by other workers")
 
 
 def stored_seeds(ex: Experiment, job: tuple) -> int:
     """How many of the profile's seeds of a run job are in the store (a run's key has no seed list,
-    so each seed is looked up on its own): what a restarted worker will not train again."""
+    so each seed is looked up on its own, never trained): what a restarted worker will not train again."""
     method, ipc, overrides = job
-    return sum(ex.evaluate(method, ipc, **overrides, seeds=(seed,)) is not None for seed in ex.profile.seeds)
+    return sum(ex.stored(method, ipc, **overrides, seeds=(seed,)) is not None for seed in ex.profile.seeds)
 
 
 def is_run(job: tuple) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..stats import LOSS, MISSING, TIE, WIN, compare, p_text
+from .prose import and_join
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def sre2l_against_random(ex) -> str:
             TIE: "not distinguishable from those random images by the rule at",
             WIN: "stronger than those random images at",
             MISSING: "not yet compared with random images (the runs are not computed) at"}
-    return "Our SRe2L sets are " + "; ".join(f"{says[k]} {_and(v)}" for k, v in groups.items() if v) + "."
+    return "Our SRe2L sets are " + "; ".join(f"{says[k]} {and_join(v)}" for k, v in groups.items() if v) + "."
 
 
 def rded_against_published(ex) -> str:
@@ -84,12 +85,7 @@ def rded_against_published(ex) -> str:
             groups["above" if ours > published else "below"].append(f"IPC {a.ipc} ({ours:.2f} against {published})")
     says = {"above": "above the published number at", "below": "below the published number at",
             MISSING: "not computed yet at"}
-    return "; ".join(f"{says[k]} {_and(v)}" for k, v in groups.items() if v) or "not computed"
-
-
-def _and(items: list[str]) -> str:
-    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return "; ".join(f"{says[k]} {and_join(v)}" for k, v in groups.items() if v) or "not computed"
 
 
 __all__ = ["ANCHORS", "Anchor", "SOURCES", "rded_against_published", "sre2l_against_random"]

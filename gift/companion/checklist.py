@@ -82,6 +82,11 @@ def _only_where_kl_collapses(skipped: list[str]) -> str:
             + ", where KL does not collapse and there is nothing to avoid") if skipped else ""
 
 
+def _collapse_scope(tested: list[str], skipped: list[str]) -> str:
+    """The verdict qualifier of such a claim: ``"tested under sgd only"`` when optimizers were left out."""
+    return f"tested under {' and '.join(tested) or 'no optimizer'} only" if skipped else ""
+
+
 class Checklist:
     """Builds the claims from one experiment; ``runs`` keeps every result used (for provenance)."""
 
@@ -177,7 +182,7 @@ class Checklist:
         and the store has that twin: a comparison should vary only what its claim is about. The twin
         is looked up, never trained."""
         mine, theirs = precisions(result), precisions(baseline)
-        if result is None or len(theirs) != 1 or mine == theirs or not hasattr(self.ex, "stored"):
+        if result is None or len(theirs) != 1 or mine == theirs:
             return result
         twin = self.ex.stored(method, self.ipc, precision=theirs[0], **overrides)
         if twin is None or precisions(twin) != theirs:
@@ -252,7 +257,7 @@ class Checklist:
                               self.ev("rded", loss="kl", optimizer=opt)) for opt in tested]
         return Claim("Under SGD and Adam, GIFT avoids the collapse of the KL loss", "06_generalization", comps,
                      note=_only_where_kl_collapses(skipped),
-                     scope=f"tested under {' and '.join(tested) or 'no optimizer'} only" if skipped else "")
+                     scope=_collapse_scope(tested, skipped))
 
     def scale_explains_collapse(self) -> Claim:
         """The control of the claim above: the same KL multiplied by T², which has the gradient scale
@@ -269,7 +274,7 @@ class Checklist:
                      note="not a claim the paper tests: its control (KL x T^2) is ours; supported means the collapse "
                           "belongs to the 1/T^2 gradient scale of the authors' KL, not to the loss"
                           + (f"; {_only_where_kl_collapses(skipped)}" if skipped else ""),
-                     scope=f"tested under {' and '.join(tested) or 'no optimizer'} only" if skipped else "")
+                     scope=_collapse_scope(tested, skipped))
 
     def sgd_adam_beat_adamw(self) -> Claim:
         """A pattern of the paper's ConvNet tables (5, 12), not a sentence of its text: with GIFT,

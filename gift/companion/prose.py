@@ -47,6 +47,12 @@ def short(c, name: str | None = None) -> str:
     return f"{name}: not computed" if not c.available else f"{name}: {c.delta:+.2f} ({c.outcome})"
 
 
+def and_join(items) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``: a list inside a sentence."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def listing(items, empty: str = "none computed yet") -> str:
     items = [i for i in items if i]
     return "; ".join(items) if items else empty

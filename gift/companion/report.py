@@ -7,6 +7,7 @@ import statistics
 
 from ..evaluation import EvalResult
 from .claims import counted, format_chance
+from .prose import and_join
 
 def fmt(result: EvalResult | None, which: str = "best") -> str:
     """``"62.31 ± 0.42"`` (mean ± population std over seeds) or ``"not computed"``."""
@@ -140,8 +141,7 @@ def projected_seed_minutes(store, profile) -> str:
     if not parts:
         return ("an unmeasured time (no student of this profile has a short budget)" if not profile.short_budget
                 else "an unmeasured time (no short-budget seed is stored yet)")
-    texts = [t for _, t in sorted(parts)]
-    joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+    joined = and_join(t for _, t in sorted(parts))
     return f"about {joined} minutes (the median stored {sorted(profile.short_budget.values())[0]}-epoch seed, scaled to {profile.epochs} epochs)"
 
 
