@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..stats import LOSS, MISSING, TIE, WIN, Comparison, compare, median_effect, null_outcomes, tally
+from .prose import and_join
 
 SUPPORTED = "supported"
 MOSTLY = "mostly supported"
@@ -207,7 +208,7 @@ def tally_text(claims: list[Claim]) -> str:
     n = verdict_tally(claims)
     counts = [f"{n[v]} {v}" for v in VERDICTS]
     counts[0] = f"{n[SUPPORTED]} of {len(claims)} are {SUPPORTED}"
-    text = ", ".join(counts[:-1]) + f" and {counts[-1]}"
+    text = and_join(counts)
     notes = [f"{n['provisional']} of the verdicts provisional"] * bool(n["provisional"])
     notes += [f"{n['short budget']} on a short budget (fewer epochs than the paper's), so not the paper's setting"] * bool(n["short budget"])
     return text + (f" ({'; '.join(notes)})" if notes else "")
