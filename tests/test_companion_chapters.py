@@ -54,6 +54,24 @@ def test_loss_grid_tables_and_values():
     assert loss_grid.spread({"kl": 1.0}) == "—"
 
 
+def test_loss_grid_names_the_losses_gift_beats_and_loses_to():
+    """The names come from the book's one rule: a clear gap is a win or a loss, an overlap is a tie
+    (named nowhere), and a loss not computed is named nowhere either."""
+    losses = ["ce", "kl", "mse", "cosine", "gift"]
+    seeds = lambda m: Result(*(m + d for d in (-0.2, -0.1, 0.0, 0.1, 0.2)))  # noqa: E731
+    results = {("rded", "ce"): seeds(40.0), ("rded", "kl"): seeds(55.0), ("rded", "mse"): seeds(58.0),
+               ("rded", "cosine"): None, ("rded", "gift"): seeds(55.05),
+               ("sre2l", "ce"): seeds(30.0), ("sre2l", "kl"): seeds(52.0), ("sre2l", "mse"): seeds(54.0),
+               ("sre2l", "cosine"): seeds(53.0), ("sre2l", "gift"): seeds(51.0)}
+    grid = loss_grid.LossGrid(["rded", "sre2l"], losses, results, 10, {})
+    assert grid.gift_against("loss") == {"rded": ["mse"], "sre2l": ["kl", "mse", "cosine"]}
+    values = grid.values()
+    assert values["gift_beaten_by"] == "MSE on RDED; KL, MSE and cosine on SRe2L"
+    assert values["gift_beats"] == "CE on RDED; CE on SRe2L"
+    nothing = loss_grid.LossGrid(["rded"], ["kl", "gift"], {("rded", "kl"): None, ("rded", "gift"): seeds(50.0)}, 10, {})
+    assert nothing.values()["gift_beaten_by"] == "none"
+
+
 def test_synthetic_batch_shows_the_convention_identity():
     batch = refinement.SyntheticBatch.draw(0)
     assert batch.teacher[6].argmax() != batch.labels[6]  # the teacher is wrong on sample 6 (the chapter's example)
