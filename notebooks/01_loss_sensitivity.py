@@ -193,9 +193,9 @@ if grid.missing():
 # **GIFT is the best loss.** On each set GIFT is compared with every other loss of the grid
 # ({glue:text}`gift_best_n` comparisons). The claim is **{glue:text}`gift_best_verdict`**
 # ({glue:text}`gift_best_evidence`). The counts do not say which losses they are, and a win over
-# hard-label CE is not a win over the best soft-label loss, so by name: GIFT beats
-# {glue:text}`gift_beats`; it loses to {glue:text}`gift_beaten_by`; every other computed pairing is
-# a tie. Against the loss each method uses itself, GIFT's difference of
+# hard-label CE is not a win over the best soft-label loss, so here they are by name.
+# {glue:text}`gift_by_name` Every other computed pairing is a tie. Against the loss each method
+# uses itself, GIFT's difference of
 # mean accuracy, in points, is {glue:text}`gift_vs_own`; in the paper's Table 6, GIFT minus KL is
 # {glue:text}`gift_vs_kl_paper`. Every comparison behind both verdicts, with its 95%
 # interval and p-value:

@@ -65,11 +65,12 @@ def test_loss_grid_names_the_losses_gift_beats_and_loses_to():
                ("sre2l", "cosine"): seeds(53.0), ("sre2l", "gift"): seeds(51.0)}
     grid = loss_grid.LossGrid(["rded", "sre2l"], losses, results, 10, {})
     assert grid.gift_against("loss") == {"rded": ["mse"], "sre2l": ["kl", "mse", "cosine"]}
-    values = grid.values()
-    assert values["gift_beaten_by"] == "MSE on RDED; KL, MSE and cosine on SRe2L"
-    assert values["gift_beats"] == "CE on RDED; CE on SRe2L"
-    nothing = loss_grid.LossGrid(["rded"], ["kl", "gift"], {("rded", "kl"): None, ("rded", "gift"): seeds(50.0)}, 10, {})
-    assert nothing.values()["gift_beaten_by"] == "none"
+    assert grid.gift_against("missing") == {"rded": ["cosine"], "sre2l": []}
+    assert grid.values()["gift_by_name"] == ("On RDED, GIFT beats CE and loses to MSE. "
+                                             "On SRe2L, GIFT beats CE and loses to KL, MSE and cosine.")
+    nothing = loss_grid.LossGrid(["rded", "datm"], ["kl", "gift"], {("rded", "kl"): seeds(50.0), ("rded", "gift"): seeds(50.0),
+                                                                   ("datm", "kl"): None, ("datm", "gift"): seeds(50.0)}, 10, {})
+    assert nothing.gift_by_name() == "On RDED, GIFT beats no loss and loses to none. On DATM, no pairing with GIFT is computed yet."
 
 
 def test_synthetic_batch_shows_the_convention_identity():
