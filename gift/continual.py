@@ -22,6 +22,7 @@ list of seen classes, the test subset by ``test[classes=...]``, so runs are cach
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Sequence
 
 import torch
@@ -31,10 +32,11 @@ from .data import DistilledSet
 from .data.datasets import ImageDataset
 from .evaluation import EvalResult, NotComputed, evaluate
 from .protocol import EvalConfig
+from .stats import Comparison, compare
 from .teachers import teacher_name
 
 __all__ = [
-    "ClassIncrementalSplit", "ClassSubsetTeacher", "StepResult", "class_incremental_split", "classes_tag",
+    "ClassIncrementalSplit", "ClassSubsetTeacher", "StepResult", "class_incremental_split", "classes_tag", "compare_steps",
     "evaluate_step", "memory_set", "run_class_incremental", "test_subset",
 ]
 
@@ -213,11 +215,19 @@ def run_class_incremental(ex, data, config: EvalConfig, split: ClassIncrementalS
 def step_summary(step: StepResult) -> dict:
     """A step as plain data (what a chapter records, so a clone without the images shows it)."""
     runs = [] if step.result is None else [
-        {"seed": r["seed"], "best": r["best"], "final": r["final"], "provenance": r.get("provenance", {})}
+        {"seed": r["seed"], "best": r["best"], "final": r["final"], "precision": r.get("precision"),
+         "provenance": r.get("provenance", {})}
         for r in step.result.runs]
     return {"step": step.step, "new_classes": list(step.new_classes), "seen": list(step.seen),
             "num_images": step.num_images, "num_test": step.num_test, "trivial": step.trivial,
             "computed": step.trivial or step.result is not None, "runs": runs}
+
+
+def compare_steps(label: str, step: dict, base_step: dict) -> Comparison:
+    """Two :func:`step_summary` dicts of the same step compared by the book's rule, with the caveat
+    of :func:`gift.stats.compare` when their seeds trained in different precisions (a summary
+    recorded before precisions were kept has none to compare)."""
+    return compare(label, SimpleNamespace(runs=step["runs"]), SimpleNamespace(runs=base_step["runs"]))
 
 
 def continual_summaries(ex, method: str, ipc: int, losses: Sequence[str], schedules: Sequence[int], *,

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # Loss sensitivity: one distilled set, nine losses
+# # Loss sensitivity: the same distilled sets, nine losses
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gift-companion/gift-companion/blob/main/book/01_loss_sensitivity.ipynb)
 #
@@ -127,9 +127,8 @@ display(Markdown(describe_profile(profile)))
 #
 # The table puts our grid beside the paper's Table 6, the only printed numbers of this comparison
 # (RDED sets, ConvNet, IPC 10). Each of our cells is the mean ± std over the profile's seeds of the
-# best of the four test checkpoints, the number the authors report. {glue:text}`done` of the
-# {glue:text}`total` (set, loss) evaluations of the grid are in the store; the others show as "not
-# computed" and wait in the job queue. A caution on the paper's side: in most of its columns,
+# best of the four test checkpoints, the number the authors report. {glue:text}`grid_recorded` A
+# caution on the paper's side: in most of its columns,
 # Table 6's "GIFT" row equals the "loss only" row of the paper's ablation (the cosine loss without
 # refinement), not the full GIFT of Tables 1 and 2; {doc}`08_ablations` checks this.
 
@@ -183,8 +182,8 @@ if grid.missing():
 # Welch's t-test on the seed accuracies, a win or a loss at p < 0.05, a tie otherwise) from the
 # same stored runs as the table above (`gift.companion.checklist`).
 #
-# **The loss matters.** On each set the best loss is compared with the worst of the losses that are
-# not GIFT. The comparison is made only once every loss of a set is in, because before that neither
+# **The loss matters.** On each set the best of the paper's losses other than GIFT (seven) is
+# compared with the worst of them; the cosine loss, our addition, is left out too. The comparison is made only once every loss of a set is in, because before that neither
 # the best nor the worst is known, and it is judged as what it is, a pick of the two extremes of
 # the grid: picking them makes a difference look larger than chance would, and the rule allows for
 # that ({ref}`the-rule`). Verdict by the rule: **{glue:text}`loss_choice_verdict`**

@@ -122,8 +122,8 @@ plot_teachers(ex, teachers);
 # %% [markdown]
 # A ResNet-18 (modified) teacher is not trained here. The CIFAR teacher of the SRe2L code is trained
 # for 200 epochs, and on this project's CPUs a ResNet-18 step costs several ConvNet-3 steps, so even
-# our short ConvNet-3 recipe would take hours with a ResNet-18, and no GPU has been lent to the
-# project. Every set in this book is therefore
+# our short ConvNet-3 recipe would take hours with a ResNet-18 on the CPUs this book is rendered
+# on. Every set in this book is therefore
 # relabelled by a ConvNet-3 teacher, also for the ResNet-18 students of {doc}`06_generalization`.
 #
 # ## The distilled sets
@@ -212,7 +212,9 @@ forest([claim, control]);
 #
 # **The control is {glue:text}`main_ctl_verdict`.** On random real images with the same teacher,
 # GIFT against KL gives {glue:text}`main_ctl_wins` wins, {glue:text}`main_ctl_ties` ties and
-# {glue:text}`main_ctl_losses` losses ({glue:text}`main_control`). Chapter {doc}`09_beyond_the_paper`
+# {glue:text}`main_ctl_losses` losses ({glue:text}`main_control`). The control is worded as a claim,
+# "GIFT gains on random real images", and read on the same scale: *supported* would mean GIFT gains
+# without any distillation, *contradicted* means it loses to KL there too. Chapter {doc}`09_beyond_the_paper`
 # follows this control further: what the distilled images add over random ones under each loss.
 #
 # How to read it. The paper's gains are measured on CIFAR-100, Tiny-ImageNet and ImageNet-1K with the

@@ -148,12 +148,11 @@ display(Markdown(gen.cross_architecture_table(ex, xarch, cfg["xarch_methods"])))
 fig = gen.plot_cross_architecture(ex, xarch, cfg["xarch_methods"], CHANCE)
 
 # %% [markdown]
-# {glue:text}`xarch_computed` of these evaluations are in the store. The ConvNet-3 rows are the
-# main table's runs of {doc}`04_main_tables` (same set, teacher and protocol), so they say how the
-# set fares with the student it was made for; the claim is about the other rows. A row marked "not
-# computed" is a run that has not finished yet on the book's CPU: the larger students are first in
-# line for a GPU; until every comparison is in, the claim below is judged on those computed and
-# marked *provisional*, and *short budget* because these students train for 300 epochs.
+# {glue:text}`xarch_recorded` The ConvNet-3 rows are the main table's runs of {doc}`04_main_tables`
+# (same set, teacher and protocol), so they say how the set fares with the student it was made for;
+# the claim is about the other rows. The claim below is marked *short budget* because these
+# students train for 300 epochs, and would be marked *provisional* while any of its comparisons is
+# not computed.
 
 # %% [markdown]
 # ## Cross-optimizer generalization (Tables 5 and 12)
@@ -336,8 +335,7 @@ glue(**gen.verdict_numbers(claims, xopt, CHANCE), **gen.status_numbers(xarch, xo
 # explanation directly, whether or not KL collapses there: {glue:text}`adam_decay_reading` All numbers are the
 # profile's dataset, not the paper's; the paper's numbers are shown for orientation only.
 #
-# **Budget and completeness.** {glue:text}`all_computed` evaluations of this page are recorded
-# runs; the rest are not computed yet and count neither for nor against the paper. The ConvNet-3
+# **Budget and completeness.** {glue:text}`all_recorded` The ConvNet-3
 # runs use the paper's {glue:text}`epochs` epochs; the larger students' runs are short-budget runs
 # (see {doc}`00_protocol` for how much the budget moves a verdict).
 

@@ -203,7 +203,8 @@ glue(**{**b.values(control), **claim_values("beyond_ctl", control)}, beyond_sre2
 # - **GIFT on random real images (against KL, same teacher): {glue:text}`beyond_ctl_verdict`**
 #   ({glue:text}`beyond_ctl_wins` wins, {glue:text}`beyond_ctl_ties` ties,
 #   {glue:text}`beyond_ctl_losses` losses; {glue:text}`beyond_ctl_missing` not computed):
-#   {glue:text}`beyond_ctl`. On the distilled sets, against the same baseline:
+#   {glue:text}`beyond_ctl` (read as the claim "GIFT gains on random real images": *contradicted*
+#   means it loses to KL there). On the distilled sets, against the same baseline:
 #   {glue:text}`beyond_distilled_gains`. {glue:text}`beyond_reading`
 # - **Distilled vs random images under KL:** {glue:text}`beyond_ior_kl`.
 # - **Distilled vs random images under GIFT:** {glue:text}`beyond_ior_gift`.

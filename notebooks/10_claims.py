@@ -33,8 +33,9 @@
 #   **win** when p < 0.05 and the difference is positive, a **loss** when p < 0.05 and it is
 #   negative, and a **tie** otherwise. Simulated on equal means at the seed counts used here, the
 #   rule calls a difference in about 5% of comparisons, as a test at α = 0.05 should
-#   (`tests/test_stats.py`); the "larger seed std" rule it replaces called more than twice as many
-#   (the same test measures both).
+#   (`tests/test_stats.py`); a looser rule, a call whenever the mean difference exceeds the larger
+#   of the two seed stds, calls more than twice as many at the same seed counts (the same test
+#   measures both).
 # - **Picking the extremes.** One comparison is not fixed in advance: "the loss changes accuracy a
 #   lot" sets the best of a set's losses against the worst, two arms chosen for being furthest
 #   apart. Tested as if chosen beforehand, such a pair out of seven equal losses would be called a

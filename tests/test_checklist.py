@@ -3,6 +3,7 @@ claim is about (checked on a stand-in experiment that records every lookup)."""
 from types import SimpleNamespace
 
 from gift.companion import get_profile
+from gift.companion.experiment import Experiment
 from gift.companion.checklist import Check, Checklist, cost_check
 from gift.companion.claims import CONTRADICTED, MIXED, NOT_TESTABLE, PENDING, SUPPORTED
 
@@ -20,6 +21,8 @@ class FakeExperiment:
 
     def set_available(self, method, ipc=10):
         return None
+
+    in_precision_of = Experiment.in_precision_of  # the real lookup, over this stand-in's runs
 
     def evaluate(self, method, ipc, **kw):
         self.calls.append((method, ipc, kw))

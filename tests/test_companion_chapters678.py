@@ -10,6 +10,7 @@ from gift.companion import continual_learning as cl
 from gift.companion import generalization as gen
 from gift.companion import get_profile
 from gift.companion.claims import Claim
+from gift.companion.experiment import Experiment
 from gift.stats import Comparison
 
 
@@ -205,6 +206,35 @@ def test_ablation_tables_and_prose_numbers():
     assert numbers["n_not_computed"] == str(len(numbers["not_computed"].split(", ")))
     smoke = ab.prose_numbers(ablation, sweep, ["rded"], claims, "smoke")
     assert smoke["gamma0_sre2l"] == "not in the smoke profile"
+
+
+def test_the_gamma_table_measures_each_weight_against_the_gamma_01_run_of_its_own_precision():
+    """Weights trained in fp32 are measured against the default GIFT run's fp32 twin (as the claim
+    is), the cells name their precision, and the peak sentence uses the same matched arm."""
+    def run(mean, precision):
+        r = result(mean)
+        for x in r.runs:
+            x["precision"] = precision
+        return r
+
+    default, twin = run(64.18, "bf16"), run(64.26, "fp32")
+
+    class Mixed(FakeExperiment):
+        in_precision_of = Experiment.in_precision_of
+
+        def stored(self, method, ipc, **kw):
+            return twin if kw.get("precision") == "fp32" else None
+
+    sweep = {("rded", 0.0): run(64.79, "fp32"), ("rded", 0.1): default, ("rded", 0.5): run(60.0, "bf16")}
+    baselines = ab.gamma_baselines(Mixed(lambda m, kw: None), sweep, ["rded"])
+    assert baselines["rded", 0.0] is twin and baselines["rded", 0.5] is default
+    table = ab.gamma_table(sweep, ["rded"], (0.0, 0.1, 0.5), baselines)
+    assert "| 0 | 64.79 ± 0.14, fp32 (+0.53) |" in table
+    assert "| 0.1 (paper default) | 64.18 ± 0.14, bf16; 64.26 ± 0.14, fp32 |" in table
+    assert "| 0.5 | 60.00 ± 0.14, bf16 (-4.18) |" in table and "same precision" in table
+    assert "(+0.61)" in ab.gamma_table(sweep, ["rded"], (0.0, 0.1, 0.5))  # unmatched, as before
+    peak = ab.gamma_peak(sweep, "rded", baselines)
+    assert "not at the paper's 0.1 (64.26 ± 0.14); gamma = 0 minus gamma = 0.1: +0.53 points" in peak
 
 
 def test_gamma_peak_says_where_the_sweep_peaks_and_whether_that_is_beyond_noise():

@@ -118,6 +118,8 @@ def test_the_queue_covers_every_evaluation_behind_a_verdict():
             self.calls.append((method, ipc, kw))
             return None
 
+        in_precision_of = Experiment.in_precision_of  # a lookup of stored twins: never a job
+
     def key(method, ipc, kw):
         kw = dict(kw)
         teacher_norm = kw.pop("teacher_norm", "batch")

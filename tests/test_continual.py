@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gift.continual import (
-    ClassSubsetTeacher, class_incremental_split, classes_tag, evaluate_step, memory_set,
+    ClassSubsetTeacher, class_incremental_split, compare_steps, classes_tag, evaluate_step, memory_set,
     run_class_incremental, test_subset,
 )
 from gift.data import DistilledSet, ImageDataset
@@ -102,3 +102,17 @@ def test_class_incremental_runs_are_stored_and_shared_between_schedules(tmp_path
         assert ten[k].result.runs[0]["key"] == five[k // 2].result.runs[0]["key"]
     assert ten[2].result is None and math.isnan(ten[2].accuracy()[0])  # 3 classes: never trained
     assert evaluate_step(again, again.distilled("rded", 1), (0, 1), config, teacher=again.teacher()) is None
+
+
+def test_compare_steps_flags_arms_trained_in_different_precisions():
+    """A step's comparison says when its two losses trained in different precisions (a step kept
+    from a machine whose automatic precision is fp32), and says nothing when they share one."""
+    def step(values, precision):
+        return {"runs": [{"seed": s, "best": v, "final": v, "precision": precision} for s, v in enumerate(values)]}
+
+    gift, kl_fp32, kl_bf16 = step([88.0, 88.2, 87.9], "bf16"), step([89.6, 89.5, 89.7], "fp32"), step([89.6, 89.5, 89.7], "bf16")
+    mixed = compare_steps("2 classes", gift, kl_fp32)
+    assert mixed.caveat == "method in bf16, baseline in fp32" and mixed.outcome == "loss"
+    assert compare_steps("2 classes", gift, kl_bf16).caveat == ""
+    old = {"runs": [{k: v for k, v in r.items() if k != "precision"} for r in gift["runs"]]}
+    assert compare_steps("2 classes", old, kl_bf16).caveat == ""  # recorded before precisions were kept

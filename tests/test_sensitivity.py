@@ -67,6 +67,24 @@ def test_a_comparison_behind_several_claims_is_listed_once():
     assert len(both) < len(one) + len(sensitivity.budget_pairs(long, short, claims=("gift_best_loss",)))
 
 
+def test_a_grid_extremes_pick_is_paired_by_set_when_each_budget_picks_other_losses():
+    """The loss-choice comparison is the best against the worst loss of a set's grid; when the two
+    budgets pick different losses it is still one comparison, and its row names both picks."""
+    class Picks(Store):
+        def evaluate(self, method, ipc, **kw):
+            r = super().evaluate(method, ipc, **kw)
+            best = "mse_ce" if self.profile.epochs == 300 else "mse"
+            bump = {best: 5.0, "ce": -5.0}.get(kw.get("loss"), 0.0)
+            return None if r is None else Result([x["best"] + bump for x in r.runs])
+
+    pairs = [p for p in sensitivity.budget_pairs(Picks(1000), Picks(300), claims=("loss_choice",))
+             if p.short.label.startswith("rded:")]
+    assert len(pairs) == 1 and pairs[0].long.available and pairs[0].matched.available
+    assert "mse_ce (best)" in pairs[0].short.label and "mse (best)" in pairs[0].long.label
+    row = next(line for line in sensitivity.budget_table(pairs).splitlines() if "rded:" in line)
+    assert "(at 1000 epochs: mse (best) vs ce (worst)" in row and "not computed yet" not in row
+
+
 def test_a_missing_long_arm_is_never_a_flip():
     short = Comparison("x", (60.0, 60.1, 60.2), (59.0, 59.1, 59.2))
     long = Comparison("x", (), (61.0,))

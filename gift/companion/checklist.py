@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from ..stats import LOSS, TIE, WIN, Comparison, compare, precisions  # noqa: F401 (TIE: see Check.outcome)
+from ..stats import LOSS, TIE, WIN, Comparison, compare  # noqa: F401 (TIE: see Check.outcome)
 from .claims import Claim
 from .profiles import OWN_LOSS
 
@@ -177,17 +177,10 @@ class Checklist:
                      note="'refinement alone' is our reading (KL against the refined label), see chapter 8")
 
     def in_precision_of(self, result, baseline, method: str, **overrides):
-        """``result``, or its twin trained explicitly in the baseline's precision when the two arms
-        trained in different precisions (``precision="auto"`` is bf16 on some CPUs, fp32 on others)
-        and the store has that twin: a comparison should vary only what its claim is about. The twin
-        is looked up, never trained."""
-        mine, theirs = precisions(result), precisions(baseline)
-        if result is None or len(theirs) != 1 or mine == theirs:
-            return result
-        twin = self.ex.stored(method, self.ipc, precision=theirs[0], **overrides)
-        if twin is None or precisions(twin) != theirs:
-            return result
-        self.runs.append(twin)
+        """:meth:`Experiment.in_precision_of` at this checklist's IPC, recorded among its runs."""
+        twin = self.ex.in_precision_of(result, baseline, method, self.ipc, **overrides)
+        if twin is not result:
+            self.runs.append(twin)
         return twin
 
     def gamma(self) -> Claim:
@@ -309,7 +302,7 @@ class Checklist:
         """Section 5.5: every trained step of the GDumb-style class-incremental schedule on RDED IPC 10."""
         comps = []
         if self.heavy:  # the same recorded steps as chapter 7 (its 10-step schedule holds every step)
-            from ..continual import class_incremental_split, continual_summaries
+            from ..continual import class_incremental_split, compare_steps, continual_summaries
 
             label = f"continual, {{}} classes seen: gift vs {OWN_LOSS['rded']}"
             summary = continual_summaries(self.ex, "rded", self.ipc, [OWN_LOSS["rded"], "gift"], (5, 10), seed=0)
@@ -319,8 +312,7 @@ class Checklist:
                          if len(split.seen(k)) > 1]
             for own, gift in zip(*(summary[f"{L}|10"] for L in (OWN_LOSS["rded"], "gift"))) if summary else ():
                 if not own["trivial"]:
-                    comps.append(Comparison(label.format(len(own["seen"])),
-                                            tuple(r["best"] for r in gift["runs"]), tuple(r["best"] for r in own["runs"])))
+                    comps.append(compare_steps(label.format(len(own["seen"])), gift, own))
         return Claim("GIFT improves class-incremental (GDumb) continual learning", "07_continual_learning", comps,
                      note="CIFAR-10 (10 classes) and a ConvNet-3 student instead of the paper's Tiny-ImageNet "
                           "(200 classes) and ResNet-18; its steps train on nested subsets of one set, so they are "

@@ -62,13 +62,14 @@ def split_lines(summary: dict) -> list[str]:
 
 def comparisons(summary: dict) -> dict[int, list[Comparison]]:
     """Per schedule, GIFT against the own loss at every trained step."""
+    from ..continual import compare_steps
+
     own, gift = LOSSES
     comps = {n: [] for n in SCHEDULES}
     for n in SCHEDULES:
         for a, b in zip(steps_of(summary, own, n), steps_of(summary, gift, n)):
             if not a["trivial"]:
-                comps[n].append(Comparison(f"{n}-step, {len(a['seen'])} classes seen: gift vs {OWN_LOSS[METHOD]}",
-                                           tuple(r["best"] for r in b["runs"]), tuple(r["best"] for r in a["runs"])))
+                comps[n].append(compare_steps(f"{n}-step, {len(a['seen'])} classes seen: gift vs {OWN_LOSS[METHOD]}", b, a))
     return comps
 
 

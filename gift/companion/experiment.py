@@ -31,6 +31,7 @@ from ..evaluation import EvalResult, NotComputed, evaluate
 from ..train.labels import hard_if_no_teacher_needed, needs_teacher
 from ..protocol import EvalConfig
 from ..results import ResultsStore, as_read_back, default_results_dir, provenance
+from ..stats import precisions
 from ..utils import resolve_device
 from .profiles import COPIES_REAL_IMAGES, METHOD_STUDENT, Profile, get_profile
 
@@ -425,6 +426,17 @@ class Experiment:
             return self.evaluate(method, ipc, **overrides)
         finally:
             self.run_missing = run_missing
+
+    def in_precision_of(self, result, baseline, method: str, ipc: int, **overrides) -> EvalResult | None:
+        """``result``, or its twin trained explicitly in ``baseline``'s precision when the two arms
+        trained in different precisions (``precision="auto"`` is bf16 on some CPUs, fp32 on others)
+        and the store has that twin: a comparison should vary only what its claim is about. The twin
+        is looked up, never trained; ``overrides`` are the ones ``result`` was evaluated with."""
+        mine, theirs = precisions(result), precisions(baseline)
+        if result is None or len(theirs) != 1 or mine == theirs:
+            return result
+        twin = self.stored(method, ipc, precision=theirs[0], **overrides)
+        return twin if twin is not None and precisions(twin) == theirs else result
 
     def evaluate(self, method: str, ipc: int, *, set_seed: int = 0, teacher_norm: str = "batch",
                  **overrides) -> EvalResult | None:

@@ -20,7 +20,7 @@ from .gradients import GRAD_LOSSES
 from .paper import paper_rows
 from .plots import loss_color
 from .profiles import OWN_LOSS, get_profile
-from .prose import count_computed, listing, short
+from .prose import count_computed, listing, recorded, short
 from .report import as_row, fmt, markdown_table, projected_seed_minutes
 
 IPC = 10
@@ -430,7 +430,10 @@ def status_numbers(xarch: dict, xopt: dict) -> dict:
     computed = {seed_values(r) for r in (*xarch.values(), *xopt.values()) if r is not None}
     missing = sum(r is None for r in (*xarch.values(), *xopt.values()))
     return {"xarch_computed": f"{n_xa} of {t_xa}", "xopt_computed": f"{n_xo} of {t_xo}",
-            "all_computed": f"{len(computed)} of {len(computed) + missing}"}
+            "all_computed": f"{len(computed)} of {len(computed) + missing}",
+            "xarch_recorded": recorded(n_xa, t_xa, "evaluations of this table"),
+            "all_recorded": recorded(len(computed), len(computed) + missing, "evaluations of this page",
+                                     "count neither for nor against the paper")}
 
 
 __all__ = ["CROSS_OPT_LOSSES", "IPC", "METHOD_NAME", "OPTIMIZER_NAMES", "SETTINGS", "budget_numbers", "chapter_settings",

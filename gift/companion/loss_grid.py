@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..stats import LOSS, MISSING, WIN, compare
-from .prose import and_join, num
+from .prose import and_join, num, recorded
 from .paper import paper_rows
 from .profiles import OWN_LOSS
 from .report import as_row, fmt, markdown_table
@@ -195,6 +195,7 @@ class LossGrid:
         join = lambda parts: "; ".join(parts) if parts else "none"  # noqa: E731
         return {
             "done": str(self.done), "total": str(len(self.results)), "n_sets": str(len(self.sets)),
+            "grid_recorded": recorded(self.done, len(self.results), "(set, loss) evaluations of the grid"),
             "sets": ", ".join(SET_LABEL[m] for m in self.sets),
             "spread_ours": join([f"{r[1]} on {SET_LABEL[m]}" for m, r in zip(self.sets, ours)]),
             "spread_soft_ours": join([f"{r[2]} on {SET_LABEL[m]}" for m, r in zip(self.sets, ours)]),

@@ -64,13 +64,16 @@ def claim_values(prefix: str, claim) -> dict:
     ``{prefix}_wins``, ... ``{prefix}_evidence``, ``{prefix}_n`` for :func:`glue`."""
     n = claim.counts()
     med, lo, hi = claim.median_effect()
+    one_middle = (len(claim.comparisons) - n["missing"]) % 2 == 1  # else two middle comparisons
+    whose = ("95% interval of the median comparison" if one_middle
+             else "the 95% intervals of the two middle comparisons joined")
     return {
         f"{prefix}_verdict": claim.verdict_label(),
         f"{prefix}_wins": n["win"], f"{prefix}_ties": n["tie"], f"{prefix}_losses": n["loss"],
         f"{prefix}_missing": n["missing"], f"{prefix}_total": len(claim.comparisons),
         f"{prefix}_computed": len(claim.comparisons) - n["missing"],
         f"{prefix}_median": "not computed" if math.isnan(med) else (
-            f"{med:+.2f} points, 95% interval [{lo:+.2f}, {hi:+.2f}]"),
+            f"{med:+.2f} points, {whose} [{lo:+.2f}, {hi:+.2f}]"),
         f"{prefix}_evidence": claim.evidence(), f"{prefix}_n": len(claim.comparisons),
     }
 
@@ -81,4 +84,13 @@ def count_computed(results) -> tuple[int, int]:
     return sum(r is not None for r in results), len(results)
 
 
-__all__ = ["MISSING", "claim_values", "count_computed", "glue", "listing", "nan_or", "num", "points", "short"]
+def recorded(done: int, total: int, what: str, pending: str = "wait in the job queue") -> str:
+    """The sentence a chapter states its completeness with, true in both states: ``"All 27 runs
+    are in the store."`` or ``"25 of the 27 runs are in the store; the other 2 show as "not
+    computed" and wait in the job queue."``"""
+    if done == total:
+        return f"All {total} {what} are in the store."
+    return f'{done} of the {total} {what} are in the store; the other {total - done} show as "not computed" and {pending}.'
+
+
+__all__ = ["MISSING", "claim_values", "count_computed", "recorded", "glue", "listing", "nan_or", "num", "points", "short"]
