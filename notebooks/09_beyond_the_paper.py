@@ -94,7 +94,8 @@ display(Markdown(describe_profile(profile)))
 #   difference between sets is a difference of images, not of baselines. Soft cross-entropy ($T =
 #   1$, the loss of {cite}`qin2024label` and `OWN_LOSS["random"]`) is shown as an extra row.
 # - **Hard labels**: `ex.evaluate(m, ipc, loss="ce", label_source="hard")`, plain cross-entropy on
-#   the images' class labels, no teacher.
+#   the images' class labels, no teacher. Cross-entropy reads only the class labels, so for DATM's
+#   set it is the CE run of {doc}`01_loss_sensitivity`.
 # - **DATM** is different: its labels are learned logits stored with the images, its student is an
 #   instance-norm ConvNet and its images are ZCA-whitened. Its matched random baseline is therefore a
 #   random subset relabelled by an *instance-norm* teacher and trained on an instance-norm student

@@ -124,6 +124,10 @@ def test_beyond_compares_random_and_distilled_against_the_same_kl():
     ex = FakeExperiment(missing={"ce"})
     b = Beyond(ex)
     assert set(b.gain_rows) == {"random", "rded", "sre2l", "datm", "random-in"}
+    # DATM's hard-label row is its CE run on the stored labels (CE reads the class labels only):
+    # one computation, one stored key
+    assert ("datm", 10, {"loss": "ce"}) in ex.calls
+    assert not [kw for m, _, kw in ex.calls if m == "datm" and kw.get("label_source") == "hard"]
     assert b.gains["random", 10].delta == pytest.approx(-1.0)  # GIFT vs KL on random images, not soft CE
     assert b.gains["rded", 10].delta == pytest.approx(-1.0)
     gain = b.gain_table()

@@ -191,3 +191,18 @@ def test_ddp_refuses_a_batch_too_small_to_share(data, monkeypatch):
     check_shards(12, 5, 2)  # 5 + 5 + 2
     with pytest.raises(ValueError, match="use at most 4 processes"):
         check_shards(12, 4, 8)
+
+
+def test_ce_on_a_set_with_stored_soft_labels_is_the_hard_label_run():
+    """CE reads only the class labels: on a set that stores soft labels (DATM's), its run with
+    ``label_source="stored"`` is the same computation as with ``"hard"``, which is why chapter 9
+    reads DATM's hard-label row from the CE run of the loss grid."""
+    x, y = tiny_data(n_per_class=5)
+    soft = torch.randn(len(y), C, generator=torch.Generator().manual_seed(3))
+    test = TestTensors(*tiny_data(n_per_class=5, seed=1))
+    runs = {source: train_student(TrainTensors(x, y, C, soft if source == "stored" else None), test,
+                                  tiny_eval_config(loss="ce", label_source=source, epochs=3, batch_size=8), 0,
+                                  show_progress=False)
+            for source in ("stored", "hard")}
+    assert runs["stored"].epoch_loss == runs["hard"].epoch_loss
+    assert runs["stored"].checkpoints == runs["hard"].checkpoints
