@@ -45,12 +45,14 @@ def test_loss_grid_tables_and_values():
     ours = grid.spreads()[0]
     assert ours == ["RDED (ours)", "2.00 (GIFT − KL)", "2.00 (GIFT − KL)", "+2.00"]
     values = grid.values()
-    assert values["done"] == "2" and values["total"] == "3"
+    assert values["grid_recorded"] == ('2 of the 3 (set, loss) evaluations of the grid are in the store; '
+                                       'the other 1 show as "not computed" and wait in the job queue.')
     assert values["spread_ours"] == "2.00 (GIFT − KL) on RDED"
     assert values["gift_vs_kl_paper"].startswith("+2.00 on CIFAR-100")
     assert values["spread_bound"].startswith("With 2 of the grid's 3 runs in, our spreads are lower bounds")
     full = loss_grid.LossGrid(["rded"], losses, {**results, ("rded", "ce"): Result(50.0, 51.0)}, 10, loss_grid.paper_table6(10))
     assert full.values()["spread_bound"].startswith("Every run of the grid is in")
+    assert full.values()["grid_recorded"] == "All 3 (set, loss) evaluations of the grid are in the store."
     assert loss_grid.spread({"kl": 1.0}) == "—"
 
 

@@ -194,7 +194,6 @@ class LossGrid:
         ours, paper = self.spreads()[:len(self.sets)], self.spreads()[len(self.sets):]
         join = lambda parts: "; ".join(parts) if parts else "none"  # noqa: E731
         return {
-            "done": str(self.done), "total": str(len(self.results)), "n_sets": str(len(self.sets)),
             "grid_recorded": recorded(self.done, len(self.results), "(set, loss) evaluations of the grid"),
             "sets": ", ".join(SET_LABEL[m] for m in self.sets),
             "spread_ours": join([f"{r[1]} on {SET_LABEL[m]}" for m, r in zip(self.sets, ours)]),
