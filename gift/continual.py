@@ -36,7 +36,7 @@ from .stats import Comparison, compare
 from .teachers import teacher_name
 
 __all__ = [
-    "ClassIncrementalSplit", "ClassSubsetTeacher", "StepResult", "class_incremental_split", "classes_tag", "compare_steps",
+    "ClassIncrementalSplit", "ClassSubsetTeacher", "StepResult", "class_incremental_split", "classes_tag", "compare_steps", "distinct_step_runs",
     "evaluate_step", "memory_set", "run_class_incremental", "test_subset",
 ]
 
@@ -216,11 +216,28 @@ def step_summary(step: StepResult) -> dict:
     """A step as plain data (what a chapter records, so a clone without the images shows it)."""
     runs = [] if step.result is None else [
         {"seed": r["seed"], "best": r["best"], "final": r["final"], "precision": r.get("precision"),
-         "provenance": r.get("provenance", {})}
+         "provenance": r.get("provenance", {}), **({"compiled": r["compiled"]} if "compiled" in r else {})}
         for r in step.result.runs]
     return {"step": step.step, "new_classes": list(step.new_classes), "seen": list(step.seen),
             "num_images": step.num_images, "num_test": step.num_test, "trivial": step.trivial,
             "computed": step.trivial or step.result is not None, "runs": runs}
+
+
+def distinct_step_runs(summaries: dict) -> list[dict]:
+    """The seed runs of :func:`continual_summaries`, each training once. A step trains on the classes
+    seen so far, so two schedules of one class order share the steps that see the same classes (every
+    step of the 5-step schedule is a step of the 10-step one) and their runs are one training: a
+    count of runs or hours must not see it twice."""
+    runs, seen = [], set()
+    for key, steps in summaries.items():
+        loss = key.split("|")[0]
+        for s in steps:
+            for r in s["runs"]:
+                name = (loss, tuple(sorted(s["seen"])), r["seed"])
+                if name not in seen:
+                    seen.add(name)
+                    runs.append(r)
+    return runs
 
 
 def compare_steps(label: str, step: dict, base_step: dict) -> Comparison:

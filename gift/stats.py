@@ -46,13 +46,16 @@ class Comparison:
 
     ``values``/``base_values`` are the per-seed accuracies (percent); empty when not computed.
     ``caveat`` names a way the two arms are not matched that the comparison could not avoid (e.g.
-    seeds trained in different precisions), for the report to show beside the outcome."""
+    seeds trained in different precisions), for the report to show beside the outcome.
+    ``precisions`` is every precision the two arms' seeds trained in (empty when not recorded): it lets
+    a comparison of the same two arms at another budget say whether the precision moved too."""
 
     label: str
     values: tuple = ()
     base_values: tuple = ()
     caveat: str = ""
     selected_from: int = 0  # > 2: the two arms are the highest and lowest mean of this many (extremes_test)
+    precisions: tuple = ()
 
     @property
     def available(self) -> bool:
@@ -285,7 +288,8 @@ def compare(label: str, result, baseline, which: str = "best", selected_from: in
     some machines and fp32 on others, and the store key keeps "auto"). ``selected_from``: the two
     are the highest and lowest mean of that many arms (:func:`extremes_test`)."""
     return Comparison(label, seed_values(result, which), seed_values(baseline, which),
-                      caveat=_precision_caveat(result, baseline), selected_from=selected_from)
+                      caveat=_precision_caveat(result, baseline), selected_from=selected_from,
+                      precisions=tuple(sorted(set(precisions(result)) | set(precisions(baseline)))))
 
 
 def precisions(result) -> list[str]:

@@ -52,7 +52,10 @@
 #   and losses are at least as many as wins, **mixed** when nothing differs beyond noise (ties only),
 #   **pending** when its comparisons are in the training queue and none is computed yet, and **not
 #   testable here** when no comparison of it can be made in this profile. A claim judged while some of its
-#   comparisons are not computed yet is marked *provisional*: its verdict can still change.
+#   comparisons are not computed yet is marked *provisional*: its verdict can still change. For a
+#   claim that something is *the best*, a single loss means an alternative beat it there, so
+#   "mostly supported" reads "better than most alternatives, not the best everywhere"; the row of
+#   every mostly supported claim names the comparisons it loses.
 # - **Many comparisons collect false calls.** The rule holds each comparison's false calls to 5%,
 #   but a claim of many comparisons collects them: with no real difference anywhere, a claim of 24
 #   independent comparisons would be called "contradicted" (at least one loss, and no more wins

@@ -69,6 +69,9 @@ def test_main_table_rows_gains_and_matched_random_baseline():
     # random subsets: GIFT against KL (same teacher, same temperature), not against their own soft CE
     random10 = next(line for line in lines if line.startswith("| random | 10 |"))
     assert "| soft_ce |" in random10 and "| kl | -1.00 | loss |" in random10
+    # DATM: its stored KL run is shown, but its baseline stays its own loss (soft CE on its labels)
+    datm10 = next(line for line in lines if line.startswith("| datm | 10 |"))
+    assert "| 62.20 ± 0.14 |" in datm10 and "| soft_ce | +5.00 | win |" in datm10 and "—" not in datm10.split("|")[5]
     assert all(m in ("rded", "sre2l") for m, _ in mt.t2_cells) and "paper IN-1K ResNet-18" in mt.table2()
     assert paper_pair("random", 10, table=1) is None and len(paper_gains()) > 0
 
@@ -130,6 +133,8 @@ def test_beyond_compares_random_and_distilled_against_the_same_kl():
     assert not [kw for m, _, kw in ex.calls if m == "datm" and kw.get("label_source") == "hard"]
     assert b.gains["random", 10].delta == pytest.approx(-1.0)  # GIFT vs KL on random images, not soft CE
     assert b.gains["rded", 10].delta == pytest.approx(-1.0)
+    datm_row = next(line for line in b.all_runs_table().splitlines() if line.startswith("| datm | 10 |"))
+    assert datm_row.split("|")[6].strip() == "62.20 ± 0.14"  # DATM's KL run is shown, not "—"
     gain = b.gain_table()
     assert "| random (vs soft CE, extra row) |" in gain and "+5.00 (win)" in gain
     assert b.metrics["random", 10, "KL"]["ior"].delta == 0  # a random subset against itself

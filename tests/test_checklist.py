@@ -6,6 +6,7 @@ from gift.companion import get_profile
 from gift.companion.experiment import Experiment
 from gift.companion.checklist import Check, Checklist, cost_check
 from gift.companion.claims import CONTRADICTED, MIXED, NOT_TESTABLE, PENDING, SUPPORTED
+from gift.stats import Comparison
 
 
 class FakeExperiment:
@@ -114,6 +115,12 @@ def test_checklist_rows_tally_and_text():
                                           "0 pending and 0 not testable here (1 of the verdicts provisional)")
     text = verdicts.comparisons_text(built)
     assert text.count("\n    ") == sum(len(c.comparisons) for c in built)
+    mostly = verdicts.Claim("x is the best", "x", [Comparison("x vs a", (61.0, 61.1, 61.2), (60.0, 60.1, 60.2)),
+                                                   Comparison("x vs b", (61.0, 61.1, 61.2), (60.0, 60.1, 60.2)),
+                                                   Comparison("x vs c", (59.0, 59.1, 59.2), (60.0, 60.1, 60.2))],
+                            note="a note")
+    assert mostly.verdict == verdicts.MOSTLY and verdicts.checklist_rows([mostly])[0][6] == "a note; loses: x vs c"
+    assert verdicts.checklist_rows(built)[0][6] == built[0].note  # nothing lost, nothing added
     empty = verdicts.Claim("nothing", "x", [verdicts.compare("a", None, None)])
     assert verdicts.effect_text(empty) == "—" and verdicts.verdict_of(empty.counts()) == PENDING
 
@@ -153,6 +160,27 @@ def test_continual_learning_is_pending_not_untestable_on_a_clone_without_the_ima
     claim = Checklist(ex).continual()
     assert claim.verdict == PENDING and len(claim.comparisons) == 9
     assert [c.label.split(",")[1].split()[0] for c in claim.comparisons] == [str(k) for k in range(2, 11)]
+
+
+def test_the_continual_steps_count_among_the_runs_behind_the_verdicts_once_each():
+    """The GDumb steps are runs behind a verdict like any other; a step both schedules share (the
+    same classes seen) is one training and is counted once."""
+    ex = FakeExperiment()
+    ex.config = lambda method, **kw: SimpleNamespace(to_dict=lambda: {"loss": kw.get("loss")})
+
+    def steps(n, loss):
+        per = 10 // n
+        return [{"step": k + 1, "seen": list(range((k + 1) * per)), "trivial": (k + 1) * per == 1,
+                 "computed": True, "runs": [] if (k + 1) * per == 1 else
+                 [{"seed": s, "best": 50.0 + s + (loss == "gift"), "final": 50.0,
+                   "provenance": {"device": "cpu: AMD EPYC (2 cores)"}} for s in range(5)]} for k in range(n)]
+
+    summary = {f"{L}|{n}": steps(n, L) for L in ("kl", "gift") for n in (5, 10)}
+    ex.measurement = lambda name, spec, compute, complete=None: summary
+    checklist = Checklist(ex)
+    claim = checklist.continual()
+    assert len(claim.comparisons) == 9
+    assert sum(len(r.runs) for r in checklist.runs) == 2 * 9 * 5  # 2 losses x 9 trained steps x 5 seeds
 
 
 def test_the_gamma_claim_uses_the_fp32_twin_of_gift_against_weights_trained_in_fp32():

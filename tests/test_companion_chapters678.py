@@ -166,8 +166,11 @@ def _steps(n, runs):
 
 
 def test_continual_tables_comparisons_and_prose():
-    summary = {f"{loss}|{n}": _steps(n, lambda k, b=base: [{"best": b - k + 0.1 * s, "final": b} for s in range(3)])
+    summary = {f"{loss}|{n}": _steps(n, lambda k, b=base: [{"seed": s, "best": b - k + 0.1 * s, "final": b}
+                                                           for s in range(3)])
                for loss, base in (("kl", 80.0), ("gift", 81.0)) for n in cl.SCHEDULES}
+    # every 5-step step sees the classes of a 10-step step: one training, counted once (2 losses x 9 x 3 seeds)
+    assert len(cl.provenance_results(summary, {})[0].runs) == 2 * 9 * 3
     comps = cl.comparisons(summary)
     assert len(comps[5]) == 5 and len(comps[10]) == 9  # the one-class step is not a comparison
     assert all(c.outcome == "win" for c in comps[10])
@@ -224,13 +227,15 @@ def test_the_gamma_table_measures_each_weight_against_the_gamma_01_run_of_its_ow
     class Mixed(FakeExperiment):
         in_precision_of = Experiment.in_precision_of
 
-        def stored(self, method, ipc, **kw):
-            return twin if kw.get("precision") == "fp32" else None
+        def stored(self, method, ipc, **kw):  # a fresh copy per lookup, as the store loads it
+            return run(64.26, "fp32") if kw.get("precision") == "fp32" else None
 
-    sweep = {("rded", 0.0): run(64.79, "fp32"), ("rded", 0.1): default, ("rded", 0.5): run(60.0, "bf16")}
+    sweep = {("rded", 0.0): run(64.79, "fp32"), ("rded", 0.05): run(64.5, "fp32"), ("rded", 0.1): default,
+             ("rded", 0.5): run(60.0, "bf16")}
     baselines = ab.gamma_baselines(Mixed(lambda m, kw: None), sweep, ["rded"])
-    assert baselines["rded", 0.0] is twin and baselines["rded", 0.5] is default
-    table = ab.gamma_table(sweep, ["rded"], (0.0, 0.1, 0.5), baselines)
+    assert baselines["rded", 0.0].runs == twin.runs and baselines["rded", 0.5] is default
+    assert baselines["rded", 0.0] is not baselines["rded", 0.05]
+    table = ab.gamma_table(sweep, ["rded"], (0.0, 0.05, 0.1, 0.5), baselines)
     assert "| 0 | 64.79 ± 0.14, fp32 (+0.53) |" in table
     assert "| 0.1 (paper default) | 64.18 ± 0.14, bf16; 64.26 ± 0.14, fp32 |" in table
     assert "| 0.5 | 60.00 ± 0.14, bf16 (-4.18) |" in table and "same precision" in table

@@ -125,9 +125,13 @@ def test_hardware_summary_tells_gpu_runs_from_cpu_runs():
     assert hardware_summary([Res(cpu_a), Res(cpu_b)]) == "CPU only (2 runs on 2 CPU models)"
     assert hardware_summary([Res(gpu, gpu, cpu_a)]) == "GPU: NVIDIA H100 80GB HBM3 (2 runs); CPU: AMD EPYC (2 cores) (1 run)"
     assert hardware_summary([None]) == "no recorded runs"
-    compiled = Res(cpu_a, cpu_a)
-    compiled.runs[0]["compiled"] = True
+    compiled = Res(cpu_a, cpu_a, cpu_a)
+    compiled.runs[0]["compiled"], compiled.runs[1]["compiled"] = True, False
+    assert hardware_summary([compiled]) == "CPU only (3 runs on 1 CPU model; 1 compiled, 1 without a record of it)"
+    del compiled.runs[2]
     assert hardware_summary([compiled]) == "CPU only (2 runs on 1 CPU model; 1 compiled)"
+    compiled.runs[0]["provenance"]["device"] = gpu
+    assert hardware_summary([compiled]) == f"GPU: {gpu} (1 run); CPU: AMD EPYC (2 cores) (1 run) (1 compiled)"
 
 
 def test_provenance_line_counts_runs_trained_from_uncommitted_code():

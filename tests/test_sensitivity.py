@@ -1,6 +1,7 @@
 """The protocol page's checks (gift.companion.sensitivity): each comparison is built once per
 budget, a flip is an outcome change between computed arms only, and the precision and anchor
 tables read the runs they name."""
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
@@ -91,6 +92,33 @@ def test_a_missing_long_arm_is_never_a_flip():
     assert not sensitivity.BudgetPair("c", short, long, long).changed
     assert "not computed yet" in sensitivity.budget_table([sensitivity.BudgetPair("c", short, long, long)])
     assert sensitivity.budget_table([]) == "No 300-epoch run is in the store."
+
+
+def test_a_row_whose_precision_moved_with_the_budget_says_so_and_is_counted_apart():
+    """A 300-epoch arm in bf16 against a 1000-epoch twin in fp32 differs in two things; the table
+    must not present its flip as the budget's alone."""
+    short = Comparison("x", (60.0, 60.1, 60.2), (59.0, 59.1, 59.2), precisions=("bf16",))
+    moved = Comparison("x", (60.0, 60.1, 60.2), (61.0, 61.1, 61.2), precisions=("fp32",))
+    kept = dataclasses.replace(moved, precisions=("bf16",))
+    pairs = [sensitivity.BudgetPair("c", short, moved, moved), sensitivity.BudgetPair("d", short, kept, kept)]
+    assert pairs[0].precision_shift == "bf16 → fp32" and pairs[1].precision_shift == ""
+    table = sensitivity.budget_table(pairs)
+    assert "**changes**; precision also changes (bf16 → fp32)" in table
+    assert table.count("precision also changes") == 1
+    assert sensitivity.budget_counts(pairs) == {"budget_both": 2, "budget_changed": 2,
+                                                "budget_changed_precision": 1, "budget_precision": 1}
+    unrecorded = dataclasses.replace(moved, precisions=())
+    assert sensitivity.BudgetPair("e", short, unrecorded, unrecorded).precision_shift == ""
+
+
+def test_compare_keeps_every_precision_of_its_two_arms():
+    from gift.stats import compare
+
+    bf16, fp32 = Result([60.0, 61.0]), Result([60.0, 61.0])
+    for r in fp32.runs:
+        r["precision"] = "fp32"
+    assert compare("x", bf16, fp32).precisions == ("bf16", "fp32")
+    assert compare("x", bf16, bf16).precisions == ("bf16",) and compare("x", None, bf16).precisions == ("bf16",)
 
 
 def test_budget_gain_and_scatter():

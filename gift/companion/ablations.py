@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..stats import compare, precisions
+from ..stats import compare, precisions, seed_values
 from .paper import paper_rows
 from .plots import loss_color
 from .prose import count_computed
@@ -162,9 +162,9 @@ def gamma_table(sweep: dict, sets, gammas, baselines: dict | None = None) -> str
             if r is None:
                 row.append("not computed")
             elif g == GAMMA_PAPER:
-                arms = [r]
+                arms = [r]  # each weight looks its twin up on its own, so one run arrives as several copies
                 for (s, _), b in (baselines or {}).items():
-                    if s == m and b is not None and all(b is not a for a in arms):
+                    if s == m and b is not None and all(_runs_of(b) != _runs_of(a) for a in arms):
                         arms.append(b)
                 row.append("; ".join(_with_precision(fmt(a), a, mixed[m]) for a in arms))
             else:
@@ -176,6 +176,11 @@ def gamma_table(sweep: dict, sets, gammas, baselines: dict | None = None) -> str
             "taken to the gamma = 0.1 run of the same precision." if any(mixed.values()) else "")
     return (f"**GIFT accuracy (%) against gamma, IPC {IPC}** (in brackets: difference to gamma = {GAMMA_PAPER})."
             f"{note}\n\n" + markdown_table(["gamma"] + [f"{SET_LABEL[m]} (ours)" for m in sets], body))
+
+
+def _runs_of(result) -> tuple:
+    """What makes two loaded results the same arm: their seeds' accuracies and precisions."""
+    return seed_values(result), tuple(precisions(result))
 
 
 def plot_gamma(sweep: dict, sets, gammas):

@@ -107,6 +107,7 @@ class Beyond:
         if self.has_datm:
             R["datm", 10, "own"] = ex.evaluate("datm", 10, loss=OWN_LOSS["datm"])
             R["datm", 10, "gift"] = ex.evaluate("datm", 10, loss="gift")
+            R["datm", 10, "kl"] = ex.evaluate("datm", 10, loss="kl")  # shown; DATM's baseline is its own loss
             # CE reads only the class labels, so the CE run on DATM's stored labels (chapter 1's) is
             # its hard-label run: seeds 0 and 1 trained with label_source="hard" as well agree with
             # it to the last digit, and a second key for one computation would print it twice

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Callable
 
 from ..stats import LOSS, TIE, WIN, Comparison, compare  # noqa: F401 (TIE: see Check.outcome)
@@ -302,7 +303,7 @@ class Checklist:
         """Section 5.5: every trained step of the GDumb-style class-incremental schedule on RDED IPC 10."""
         comps = []
         if self.heavy:  # the same recorded steps as chapter 7 (its 10-step schedule holds every step)
-            from ..continual import class_incremental_split, compare_steps, continual_summaries
+            from ..continual import class_incremental_split, compare_steps, continual_summaries, distinct_step_runs
 
             label = f"continual, {{}} classes seen: gift vs {OWN_LOSS['rded']}"
             summary = continual_summaries(self.ex, "rded", self.ipc, [OWN_LOSS["rded"], "gift"], (5, 10), seed=0)
@@ -310,6 +311,8 @@ class Checklist:
                 split = class_incremental_split(self.ex.num_classes, 10, seed=0)
                 comps = [Comparison(label.format(len(split.seen(k)))) for k in range(1, split.num_steps + 1)
                          if len(split.seen(k)) > 1]
+            if summary:  # its runs count in the page's provenance like every other verdict's
+                self.runs.append(SimpleNamespace(runs=distinct_step_runs(summary)))
             for own, gift in zip(*(summary[f"{L}|10"] for L in (OWN_LOSS["rded"], "gift"))) if summary else ():
                 if not own["trivial"]:
                     comps.append(compare_steps(label.format(len(own["seen"])), gift, own))

@@ -189,7 +189,16 @@ def chance_text(claim: Claim) -> str:
 def checklist_rows(claims: list[Claim], here: str = "10_claims") -> list[tuple]:
     """One row per claim (:data:`CHECKLIST_HEADER`), the evidence as a link to its chapter."""
     return [(c.claim, c.verdict_label(), c.wtl(), effect_text(c), chance_text(c),
-             f"{{doc}}`{c.where}`" if c.where != here else "this page", c.note) for c in claims]
+             f"{{doc}}`{c.where}`" if c.where != here else "this page", _note_with_losses(c)) for c in claims]
+
+
+def _note_with_losses(claim: Claim) -> str:
+    """The claim's note, and for a mostly supported claim the comparisons it loses: a claim that
+    something is *the best* is beaten there, which its verdict alone does not say."""
+    if claim.verdict != MOSTLY:
+        return claim.note
+    lost = "; ".join(c.label for c in claim.comparisons if c.outcome == LOSS)
+    return "; ".join(part for part in (claim.note, f"loses: {lost}") if part)
 
 
 def verdict_tally(claims: list[Claim]) -> dict[str, int]:

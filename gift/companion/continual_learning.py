@@ -142,10 +142,13 @@ def class_order_line(ex, seed: int) -> str:
 
 
 def provenance_results(summary: dict, full: dict) -> list:
-    """The step runs (as one result) and the full-set results, for ``provenance_summary``."""
+    """The step runs (as one result, each training once: :func:`gift.continual.distinct_step_runs`)
+    and the full-set results, for ``provenance_summary``."""
     from types import SimpleNamespace
 
-    runs = [r for steps in summary.values() for s in steps for r in s["runs"]]
+    from ..continual import distinct_step_runs
+
+    runs = distinct_step_runs(summary)
     return [SimpleNamespace(runs=runs)] + [r for r in full.values() if r is not None]
 
 

@@ -82,7 +82,10 @@ def hardware_summary(results) -> str:
         d = r.get("provenance", {}).get("device", "?")
         kinds.setdefault(device_kind(d), []).append(d)
     n_compiled = sum(bool(r.get("compiled")) for r in runs)
-    compiled = f"; {n_compiled} compiled" if n_compiled else ""  # torch.compile: other rounding
+    # torch.compile rounds differently; runs recorded before the flag existed cannot say either way
+    unrecorded = sum("compiled" not in r for r in runs) if n_compiled else 0
+    compiled = (f"; {n_compiled} compiled" + (f", {unrecorded} without a record of it" if unrecorded else "")
+                if n_compiled else "")
     if set(kinds) == {"CPU"}:
         n = len(set(kinds["CPU"]))
         # a device string names a CPU model, not a machine: many machines can share one
@@ -92,7 +95,7 @@ def hardware_summary(results) -> str:
         if kind in kinds:
             names = sorted({d.split(": ", 1)[-1] for d in kinds[kind]})
             parts.append(f"{kind}: {', '.join(names)} ({counted(len(kinds[kind]), 'run')})")
-    return "; ".join(parts) + (f" ({n_compiled} compiled)" if n_compiled else "")
+    return "; ".join(parts) + (f" ({compiled[2:]})" if compiled else "")
 
 
 def run_plan(results: dict) -> list[str]:

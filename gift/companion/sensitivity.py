@@ -60,6 +60,14 @@ class BudgetPair:
         """True when both budgets are computed on the same seeds and the rule's outcome differs."""
         return self.short.available and self.matched.available and self.short.outcome != self.matched.outcome
 
+    @property
+    def precision_shift(self) -> str:
+        """``"bf16 → fp32"`` when the two budgets' runs of this comparison trained in different
+        precisions (``precision="auto"`` resolved differently, or one budget used an fp32 twin), so
+        that the budget is not the only thing that differs; "" when they match or one is unrecorded."""
+        a, b = self.short.precisions, self.matched.precisions
+        return f"{'+'.join(a)} → {'+'.join(b)}" if a and b and a != b else ""
+
 
 def budget_pairs(long: Experiment, short: Experiment, claims=BUDGET_CLAIMS,
                  matched: Experiment | None = None) -> list[BudgetPair]:
@@ -104,11 +112,27 @@ def _cell(c: Comparison) -> str:
 def budget_table(pairs: list[BudgetPair]) -> str:
     if not pairs:
         return "No 300-epoch run is in the store."
-    rows = [[p.claim, _label(p), _cell(p.short), _cell(p.matched), "**changes**" if p.changed else "",
-             _cell(p.long)] for p in pairs]
+    rows = [[p.claim, _label(p), _cell(p.short), _cell(p.matched), _outcome(p), _cell(p.long)] for p in pairs]
     seeds = f"seeds {SHORT_SEEDS[0]}–{SHORT_SEEDS[-1]}"
     return markdown_table(["claim", "comparison", f"{SHORT_EPOCHS} epochs, {seeds}", f"1000 epochs, {seeds}",
                            "outcome", "1000 epochs, all seeds (the verdict)"], rows)
+
+
+def _outcome(p: BudgetPair) -> str:
+    """``"**changes**"`` for a flipped outcome, with the precision change that goes with the budget's
+    where there is one (then the flip is not the budget's alone)."""
+    parts = (["**changes**"] if p.changed else []) + ([f"precision also changes ({p.precision_shift})"]
+                                                        if p.precision_shift else [])
+    return "; ".join(parts)
+
+
+def budget_counts(pairs: list[BudgetPair]) -> dict[str, int]:
+    """How many comparisons are computed at both budgets, how many change outcome, and how many of
+    those also changed precision between the budgets."""
+    return {"budget_both": sum(p.matched.available for p in pairs),
+            "budget_changed": sum(p.changed for p in pairs),
+            "budget_changed_precision": sum(p.changed and bool(p.precision_shift) for p in pairs),
+            "budget_precision": sum(p.matched.available and bool(p.precision_shift) for p in pairs)}
 
 
 def _label(p: BudgetPair) -> str:
@@ -274,5 +298,5 @@ def _loss_label(run: tuple) -> str:
 
 
 __all__ = ["BUDGET_CLAIMS", "BudgetPair", "PRECISION_CASE", "PrecisionCensus", "precision_census", "anchor_table", "budget_gain", "budget_pairs", "budget_scatter",
-           "budget_table", "same_seeds_experiment", "precision_comparisons", "precision_reading", "precision_results", "precision_table",
+           "budget_counts", "budget_table", "same_seeds_experiment", "precision_comparisons", "precision_reading", "precision_results", "precision_table",
            "short_budget_experiment"]
