@@ -121,6 +121,9 @@ def test_checklist_rows_tally_and_text():
                             note="a note")
     assert mostly.verdict == verdicts.MOSTLY and verdicts.checklist_rows([mostly])[0][6] == "a note; loses: x vs c"
     assert verdicts.checklist_rows(built)[0][6] == built[0].note  # nothing lost, nothing added
+    no_loss = verdicts.Claim("x beats a", "x", mostly.comparisons[:1] + [Comparison("x vs d", (60.0, 60.1), (60.0, 60.1))],
+                             note="a note")
+    assert no_loss.verdict == verdicts.MOSTLY and verdicts.checklist_rows([no_loss])[0][6] == "a note"
     empty = verdicts.Claim("nothing", "x", [verdicts.compare("a", None, None)])
     assert verdicts.effect_text(empty) == "—" and verdicts.verdict_of(empty.counts()) == PENDING
 

@@ -195,9 +195,9 @@ def checklist_rows(claims: list[Claim], here: str = "10_claims") -> list[tuple]:
 def _note_with_losses(claim: Claim) -> str:
     """The claim's note, and for a mostly supported claim the comparisons it loses: a claim that
     something is *the best* is beaten there, which its verdict alone does not say."""
-    if claim.verdict != MOSTLY:
-        return claim.note
     lost = "; ".join(c.label for c in claim.comparisons if c.outcome == LOSS)
+    if claim.verdict != MOSTLY or not lost:
+        return claim.note
     return "; ".join(part for part in (claim.note, f"loses: {lost}") if part)
 
 
