@@ -13,6 +13,8 @@ Formulas follow the authors' evaluation code and, for the KD baselines, the refe
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from typing import Any, ClassVar
 
 import torch
@@ -361,6 +363,13 @@ class LabelLoss(nn.Module):
         problem = None if y is None else _label_range_error(y, s.shape[1], f"{s.shape[1]}-class logits")
         if problem:
             self._fail(problem)
+        if t is not None and _looks_like_probabilities(t):
+            fix = " (or set soft='probs' if probabilities are what you mean)" if "soft" in self.defaults else ""
+            warnings.warn(
+                f"loss {self.name!r}: teacher_logits look like probabilities (every row is non-negative and sums "
+                f"to 1); this loss reads them as logits, so pass the teacher's raw outputs{fix}",
+                stacklevel=_caller_level(),
+            )
 
     def _check_inputs(self, s: Tensor, t: Tensor | None, y: Tensor | None) -> None:
         self._check_logits("student_logits", s)
@@ -383,6 +392,24 @@ class LabelLoss(nn.Module):
         raise NotImplementedError
 
 
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning raised in here at the line that called the loss
+    (past this module and torch's ``Module.__call__``), whatever the path into it."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (frame.f_code.co_filename == __file__
+                                 or "torch/nn/modules" in frame.f_code.co_filename.replace("\\", "/")):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _looks_like_probabilities(t: Tensor) -> bool:
+    """True when every row of ``t`` is a probability vector: a softmax applied by mistake (raw
+    logits of a trained teacher are almost never all non-negative with rows summing to 1)."""
+    if t.shape[1] < 2 or bool((t < 0).any()):
+        return False
+    return bool(torch.allclose(t.float().sum(dim=1), torch.ones(t.shape[0], device=t.device), atol=1e-3))
+
+
 def _register(name: str):
     """Register a LabelLoss subclass under ``name`` and stamp the name on the class."""
 
@@ -394,7 +421,10 @@ def _register(name: str):
 
 
 def get_loss(name: str, **hparams: Any) -> LabelLoss:
-    """Build a loss by name, e.g. ``get_loss("kl", T=4)``. Unknown names/keywords raise ValueError."""
+    """Build a loss by name, e.g. ``get_loss("kl", T=4)``. Unknown names/keywords raise ValueError.
+
+    A loss's hyperparameters and their defaults are its class's ``defaults``
+    (``get_loss("gift").hparams()`` shows them; printing the loss does too)."""
     name = LOSSES.canonical(name)
     if name not in LOSSES:  # own message: the registry's generic one would say "losss"
         raise ValueError(f"unknown loss {name!r}; valid losses are: {', '.join(list_losses())}")
@@ -402,6 +432,7 @@ def get_loss(name: str, **hparams: Any) -> LabelLoss:
 
 
 def list_losses() -> list[str]:
+    """The registered label losses by name, sorted (every name :func:`get_loss` accepts)."""
     return LOSSES.names()
 
 
@@ -548,17 +579,38 @@ def gift_loss(
     alpha: float = 0.1,
     gamma: float = 0.1,
     convention: str = "paper",
+    validate: bool = True,
     **kw: Any,
 ) -> Tensor:
-    """GIFT loss as a function; identical to ``get_loss("gift", ...)(student, teacher, labels)``.
-
-    Drop-in replacement for the loss line of an ordinary training loop::
+    """GIFT's loss (paper Section 4) as a function: a drop-in replacement for the loss line of an
+    ordinary training loop::
 
         loss = gift_loss(student(x), teacher(x).detach(), y)
 
-    ``kw`` may set ``smoothing`` ("gift"/"pytorch") and ``soft`` ("logits"/"probs").
+    Args:
+        student_logits: ``[B, C]`` float, the student's raw outputs (gradients flow through these).
+        teacher_logits: ``[B, C]`` float, the teacher's *raw logits* for the same batch, detached;
+            not a softmax (a warning says so when every row sums to 1).
+        labels: ``[B]`` integer class indices (the hard labels of the images).
+        alpha: label smoothing of the hard label, ``(1 - alpha)`` on the true class (paper: 0.1).
+        gamma: weight of the smoothed hard label in the refined label (paper: 0.1).
+        convention: ``"paper"``: r = gamma·n(smoothed) + (1 − gamma)·n(teacher); ``"official"``:
+            r = n(teacher) + gamma·n(smoothed), as the authors' released code (n = row-wise L2
+            normalisation; see :func:`refine_labels`).
+        validate: also run the checks that need a device→host sync (NaN/Inf, label range, a softmax
+            passed as logits). In a hot loop build the loss once, ``loss_fn = get_loss("gift")``,
+            and set ``loss_fn.validate = False`` after the first step, as the training engine does.
+        kw: ``smoothing`` (``"gift"`` or ``"pytorch"``) and ``soft`` (``"logits"`` or ``"probs"``:
+            refine the teacher's softmax instead of its logits, a reading the paper leaves open).
+
+    Returns:
+        A scalar tensor, 1 − mean over the batch of cos(student logits, refined label). GIFT has no
+        temperature: the cosine ignores the scale of both vectors.
+
+    Identical to ``get_loss("gift", alpha=..., gamma=..., ...)(student, teacher, labels)``.
     """
     loss = GiftLoss(alpha=alpha, gamma=gamma, convention=convention, **kw)
+    loss.validate = validate
     return loss(student_logits, teacher_logits, labels)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -16,6 +17,8 @@ from .models import model_options
 from .registry import Registry
 
 LABEL_SOURCES = ("auto", "teacher", "stored", "hard")
+#: ``auto``: bf16 autocast where the hardware runs it natively, else fp32 (:mod:`gift.train.precision`)
+PRECISIONS = ("auto", "bf16", "fp32")
 #: the learning rate is multiplied by this at each milestone (MultiStepLR, the authors' code)
 LR_DECAY = 0.2
 #: a run with seed s draws its augmentations from a generator seeded s * AUG_SEED_STRIDE + stream
@@ -50,10 +53,13 @@ class EvalConfig:
     use_learned_lr: bool = False  # use the set's learned lr (DATM) instead of ``lr``
 
     def __post_init__(self):
+        self._check_types()
         if self.label_source not in LABEL_SOURCES:
             raise ValueError(
                 f"unknown label_source {self.label_source!r}; valid: {', '.join(LABEL_SOURCES)}"
             )
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
         if not 1 <= self.num_checkpoints <= self.epochs:
@@ -78,7 +84,10 @@ class EvalConfig:
         if any(s < 0 for s in self.seeds):
             raise ValueError(f"seeds must be >= 0, got {list(self.seeds)}")
         # fail early, before any data is loaded, on an unknown name
-        OPTIMIZERS.get(self.optimizer)
+        if OPTIMIZERS.get(self.optimizer).momentum is None and self.momentum is not None:
+            takes = ", ".join(n for n in OPTIMIZERS.names() if OPTIMIZERS.get(n).momentum is not None)
+            raise ValueError(f"momentum={self.momentum} has no effect with optimizer {self.optimizer!r}; "
+                             f"only {takes} takes a momentum: drop it or pass optimizer='sgd'")
         AUGMENTATIONS.get(self.augment)
         self.loss = LOSSES.canonical(self.loss)  # the authors' spellings (softce) name the same run
         self.loss_kwargs = canonical_kwargs(LOSSES.get(self.loss)(**self.loss_kwargs).defaults, self.loss_kwargs)
@@ -88,6 +97,26 @@ class EvalConfig:
             raise ValueError(f"model {self.model!r} got unknown option(s) {unknown}; it accepts: "
                              f"{', '.join(options) or 'no extra options'}")
         self.model_kwargs = canonical_kwargs(options, self.model_kwargs)
+
+    def _check_types(self) -> None:
+        """Wrong types fail here with the field's name, not later in a comparison or a loop."""
+        for name in ("epochs", "num_checkpoints", "factor") + ("batch_size",) * (self.batch_size is not None):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+            setattr(self, name, int(value))  # a NumPy integer would not serialise into the run's key
+        for name in ("lr", "weight_decay", "momentum"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+                raise ValueError(f"{name} must be a number or None, got {value!r}")
+        for name in ("model_kwargs", "loss_kwargs"):
+            if not isinstance(getattr(self, name), dict):
+                raise ValueError(f"{name} must be a dict, e.g. {name}={{}}, got {getattr(self, name)!r}")
+        if not isinstance(self.seeds, (str, bytes)) and isinstance(self.seeds, Iterable):
+            self.seeds = tuple(self.seeds)  # a generator is read once, here
+        if not isinstance(self.seeds, tuple) or not all(
+                isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in self.seeds):
+            raise ValueError(f"seeds must be a sequence of integers, e.g. seeds=(0, 1, 2), got {self.seeds!r}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "EvalConfig":
@@ -232,9 +261,7 @@ def build_optimizer(
             )
         lr = float(learned_lr)
     wd = config.weight_decay if config.weight_decay is not None else spec.weight_decay
-    momentum = config.momentum if config.momentum is not None else spec.momentum
-    if momentum is not None and spec.momentum is None:
-        raise ValueError(f"optimizer {config.optimizer!r} takes no momentum; remove momentum")
+    momentum = config.momentum if config.momentum is not None else spec.momentum  # EvalConfig refused the rest
     return spec.build(params, lr, wd, momentum)
 
 

@@ -45,6 +45,7 @@ def test_missing_cifar_says_how_to_download(tmp_path, monkeypatch):
         load_dataset("cifar100", "test", root=tmp_path, cache=False)
     msg = str(ei.value)
     assert "cifar-100-python" in msg and "Automatic download is off ($GIFT_DOWNLOAD=0)" in msg and "GIFT_DOWNLOAD=1" in msg
+    assert msg.count("--download") == 1 and msg.count("download=True") == 1  # the advice is given once
 
 
 def test_allowed_download_fetches_into_the_first_root(tmp_path, monkeypatch):

@@ -83,6 +83,32 @@ def test_config_rejects_unknown_keys_and_bad_values():
     assert EvalConfig.from_dict(EvalConfig().to_dict()) == EvalConfig()
 
 
+@pytest.mark.parametrize("bad, message", [
+    ({"precision": "fp8"}, "unknown precision 'fp8'; valid: auto, bf16, fp32"),
+    ({"momentum": 0.9}, "momentum=0.9 has no effect with optimizer 'adamw'; only sgd takes a momentum"),
+    ({"optimizer": "adam", "momentum": 0.9}, "no effect with optimizer 'adam'"),
+    ({"epochs": "10"}, "epochs must be an integer, got '10'"),
+    ({"batch_size": 2.5}, "batch_size must be an integer"),
+    ({"seeds": 3}, r"seeds must be a sequence of integers, e\.g\. seeds=\(0, 1, 2\), got 3"),
+    ({"seeds": "012"}, "seeds must be a sequence of integers"),
+    ({"lr": "1e-3"}, "lr must be a number or None, got '1e-3'"),
+    ({"loss_kwargs": None}, "loss_kwargs must be a dict"),
+])
+def test_config_names_a_wrong_value_or_type_before_any_work(bad, message):
+    """Each of these used to pass the config and fail later, inside training or with Python's own
+    message (a precision at the first autocast, momentum silently ignored by AdamW but recorded)."""
+    with pytest.raises(ValueError, match=message):
+        EvalConfig(**bad)
+
+
+def test_config_accepts_integer_likes_and_stores_plain_ints():
+    import numpy as np
+
+    cfg = EvalConfig(epochs=np.int64(10), seeds=(np.int64(0), 1), optimizer="sgd", momentum=0.5)
+    assert type(cfg.epochs) is int and cfg.seeds == (0, 1) and cfg.momentum == 0.5
+    assert EvalConfig(seeds=range(3)).seeds == (0, 1, 2) and EvalConfig(seeds=(s for s in (4, 5))).seeds == (4, 5)
+
+
 def test_two_epoch_run_records_checkpoints_and_is_reproducible(data, teacher):
     train, test = data
     cfg = tiny_eval_config(batch_size=5)
@@ -140,9 +166,8 @@ def test_every_optimizer_trains(data, teacher):
     for name in ("adamw", "adam", "sgd"):
         run = train_student(train, test, tiny_eval_config(optimizer=name), 0, teacher=teacher, show_progress=False)
         assert all(math.isfinite(v) for v in run.epoch_loss)
-    with pytest.raises(ValueError, match="takes no momentum"):
-        train_student(train, test, tiny_eval_config(optimizer="adamw", momentum=0.9), 0, teacher=teacher,
-                      show_progress=False)
+    with pytest.raises(ValueError, match="only sgd takes a momentum"):  # refused with the config, before training
+        tiny_eval_config(optimizer="adamw", momentum=0.9)
 
 
 def test_bf16_and_fp32_reach_similar_accuracy():

@@ -301,6 +301,22 @@ def test_gift_loss_equals_registered_loss():
     for kw in ({}, {"convention": "official", "gamma": 0.2}, {"soft": "probs", "smoothing": "pytorch"}):
         assert torch.equal(gift_loss(s, t, y, **kw), get_loss("gift", **kw)(s, t, y))
 
+def test_a_softmax_passed_as_teacher_logits_is_warned_about_at_the_callers_line():
+    torch.manual_seed(0)
+    s, t, y = torch.randn(6, 5), torch.randn(6, 5), torch.randint(0, 5, (6,))
+    with pytest.warns(UserWarning, match=r"look like probabilities.*soft='probs'") as record:
+        gift_loss(s, t.softmax(1), y)
+    assert record[0].filename == __file__  # the line that called the loss, not torch's Module.__call__
+    with pytest.warns(UserWarning, match="pass the teacher's raw outputs$"):
+        get_loss("kl")(s, t.softmax(1))  # KL has no `soft` option to suggest
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gift_loss(s, t, y)  # raw logits: no warning
+        gift_loss(s, t.softmax(1), y, validate=False)  # the sync-free call checks shapes only
+        assert torch.equal(gift_loss(s, t, y, validate=False), gift_loss(s, t, y))
+
 
 @pytest.mark.parametrize("convention", ["paper", "official"])
 def test_gift_invariant_to_teacher_scale(convention):

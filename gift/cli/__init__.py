@@ -10,6 +10,12 @@ import sys
 import warnings
 from typing import Callable, NamedTuple
 
+from .options import add_data_location, add_precision
+
+
+DESCRIPTION = ("GIFT and the label losses of dataset distillation: train teachers, distil sets, evaluate them "
+               "with the paper's protocol, and read the results store. Every subcommand has --help.")
+
 
 class Command(NamedTuple):
     """A subcommand: its arguments, what it runs (returning the exit status) and its one-line help."""
@@ -39,7 +45,6 @@ def parse_kv(items: list[str] | None) -> dict:
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     from ..protocol import LABEL_SOURCES, EvalConfig, list_optimizers
     from ..train.compilation import AUTO_MIN_STEPS, COMPILE_MODES
-    from ..train.precision import PRECISIONS
 
     d = EvalConfig()  # every default below is the config's
 
@@ -48,8 +53,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dataset", help="test dataset name (default: read from the distilled set's metadata)")
     g.add_argument("--allow-partial", action="store_true",
                    help="accept a set without images for some classes (by default such a set is refused, since it would be scored as complete)")
-    g.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
-    g.add_argument("--download", action="store_true", default=None, help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet; default: on Google Colab only, or $GIFT_DOWNLOAD=1/0)")
+    add_data_location(g)
     g = p.add_argument_group("labels")
     g.add_argument("--teacher", help="teacher checkpoint from `gift teacher train`; relabels every augmented batch online")
     g.add_argument("--label-source", default=d.label_source, choices=LABEL_SOURCES,
@@ -72,7 +76,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--factor", type=int, default=d.factor, help=f"RandomFactorResizedCrop factor (default {d.factor}; 1 = off)")
     g.add_argument("--seeds", type=int, nargs="+", default=list(d.seeds), help=f"one student per seed (default {' '.join(map(str, d.seeds))})")
     g = p.add_argument_group("execution")
-    g.add_argument("--precision", default=d.precision, choices=PRECISIONS, help=f"auto: bf16 autocast where the hardware is fast at it; fp32: the plain path (default {d.precision})")
+    add_precision(g, d.precision)
     g.add_argument("--compile", choices=COMPILE_MODES, default=None,
                    help=f"torch.compile the student and teacher: auto (default, or $GIFT_COMPILE) compiles CPU runs "
                         f"of {AUTO_MIN_STEPS}+ steps; the first compile takes ~40 s, cached on disk afterwards")
@@ -172,7 +176,6 @@ EVAL_HELP = "train students on a distilled set under the paper's protocol and re
 
 def add_teacher_arguments(p: argparse.ArgumentParser) -> None:
     from ..teachers import TeacherConfig
-    from ..train.precision import PRECISIONS
 
     d = TeacherConfig()  # every default below is the recipe's
     sub = p.add_subparsers(dest="teacher_command", required=True, metavar="{train,info}")
@@ -185,10 +188,9 @@ def add_teacher_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--batch-size", type=int, default=d.batch_size, help=f"batch size (default {d.batch_size})")
     t.add_argument("--lr", type=float, default=d.lr, help=f"peak learning rate (default {d.lr})")
     t.add_argument("--seed", type=int, default=d.seed, help=f"seed (default {d.seed})")
-    t.add_argument("--precision", default=d.precision, choices=PRECISIONS, help=f"auto: bf16 autocast where the hardware is fast at it; fp32: the plain path (default {d.precision})")
+    add_precision(t, d.precision)
     t.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1 ...")
-    t.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
-    t.add_argument("--download", action="store_true", default=None, help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet; default: on Google Colab only, or $GIFT_DOWNLOAD=1/0)")
+    add_data_location(t)
     t.add_argument("--output", "-o", required=True, help="where to save the teacher (.pt)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     i = sub.add_parser("info", help="print a saved teacher's metadata")
@@ -319,7 +321,7 @@ def commands() -> dict[str, Command]:
 def build_parser() -> argparse.ArgumentParser:
     from ..version import __version__
 
-    parser = argparse.ArgumentParser(prog="gift", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="gift", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"gift {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, cmd in commands().items():

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ..distill import DISTILLERS, get_distiller, list_distillers
+from .options import add_data_location
 
 HELP = "distil a dataset with an in-house method (random, rded, sre2l) and save it as an image folder"
 
@@ -30,8 +31,7 @@ def add_distill_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"distillation method: {', '.join(list_distillers())}")
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default="cifar10", help="training set to distil (default cifar10; see `gift list datasets`)")
-    g.add_argument("--data-root", help="data root (default: $GIFT_DATA_ROOT, else the user cache)")
-    g.add_argument("--download", action="store_true", default=None, help="download the dataset into the data root when it is missing (cifar10, cifar100, tinyimagenet; needs internet; default: on Google Colab only, or $GIFT_DOWNLOAD=1/0)")
+    add_data_location(g)
     g.add_argument("--image-size", type=int, help="load the dataset at this image size (default: the dataset's; must match the teacher)")
     g.add_argument("--ipc", type=int, default=10, help="images per class (default 10)")
     g.add_argument("--teacher", metavar="PATH",

@@ -294,14 +294,19 @@ class DatasetLoader:
                     return src, looked
         return None, looked
 
-    def not_found(self, split: str, looked: Sequence[Path], root_given: bool) -> DataNotFoundError:
+    def not_found(self, split: str, looked: Sequence[Path], root_given: bool,
+                  how_to_get: str | None = None) -> DataNotFoundError:
+        """The error naming every path looked in and how to get the data; ``how_to_get`` replaces
+        the loader's own advice (e.g. with why downloading is off and how to turn it on, so the
+        message does not give the download advice twice)."""
         lines = "\n".join(f"  - {p}" for p in dict.fromkeys(looked))
         how = [
             f"Put the data under one of these paths, pass root=... to load_dataset, or set "
             f"${ENV_DATA_ROOT} to the folder that contains it."
         ]
-        if self.how_to_get:
-            how.append(self.how_to_get)
+        how_to_get = self.how_to_get if how_to_get is None else how_to_get
+        if how_to_get:
+            how.append(how_to_get)
         return DataNotFoundError(
             f"dataset {self.name!r} (split {split!r}) not found. Looked in:\n{lines}\n" + " ".join(how)
         )
@@ -729,10 +734,8 @@ def load_dataset(
             src, looked2 = loader.locate([target], split)
             looked += looked2
         if src is None:
-            err = loader.not_found(split, looked, root is not None)
-            if loader.downloadable and not allowed:
-                err = DataNotFoundError(f"{err} {how_to_enable(why)}")
-            raise err
+            raise loader.not_found(split, looked, root is not None,
+                                   how_to_enable(why) if loader.downloadable and not allowed else None)
 
     t0 = time.perf_counter()
     fp = loader.fingerprint(src, split)

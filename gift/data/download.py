@@ -73,8 +73,9 @@ def download_policy(download: bool | None = None) -> tuple[bool, str]:
 
 
 def how_to_enable(why: str) -> str:
-    return (f"Automatic download is off ({why}); set {ENV_DOWNLOAD}=1, pass download=True, or add "
-            f"--download to the gift command to fetch it (needs internet).")
+    """What to do to download a dataset when downloading is off, and why it is off."""
+    return (f"Automatic download is off ({why}); to fetch the original files (needs internet) add --download "
+            f"to the gift command, pass download=True to load_dataset, or set {ENV_DOWNLOAD}=1.")
 
 
 def check_tiny_imagenet(path: str | os.PathLike, counts: tuple[int, int, int] = TINY_IMAGENET_COUNTS) -> None:

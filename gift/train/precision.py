@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-PRECISIONS = ("auto", "bf16", "fp32")
+from ..protocol import PRECISIONS  # the config's valid values, defined once where they are checked
 #: first CUDA compute capability with native bf16 tensor cores (Ampere)
 CUDA_BF16_CAPABILITY = (8, 0)
 
