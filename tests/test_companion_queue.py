@@ -196,3 +196,16 @@ def test_two_workers_share_a_jobs_seeds_and_only_the_store_is_read_for_the_rest(
         text = q.train_seeds(ex, str(tmp_path), job)
     assert ex.trained == [1, 3, 4] and ex.lookups  # the lookups trained nothing: seed 2 stays untrained
     assert text.startswith("4 of 5 seeds stored")
+
+
+def test_list_reads_the_recorded_continual_steps_without_data(monkeypatch):
+    """On a clone without the images ``--list`` shows the GDumb steps chapter 7 recorded, as on
+    the machine that trained them, instead of a data error."""
+    from gift.companion import continual_learning as cl
+
+    steps = [{"trivial": True, "runs": []}, {"trivial": False, "runs": [{"best": 80.0}, {"best": 81.0}]}]
+    monkeypatch.setattr(cl, "summaries", lambda ex, seed, **kw: {"kl|10": steps, "gift|10": []})
+    ex = type("Ex", (), {"profile": type("P", (), {"name": "companion"})()})()
+    queue = _queue()
+    assert queue.recorded_continual(ex, "kl") == "100.0 80.5"
+    assert queue.recorded_continual(ex, "gift") == "not recorded yet"

@@ -99,6 +99,15 @@ def run_continual(ex: Experiment, loss: str):
                                  teacher=ex.teacher())
 
 
+def recorded_continual(ex: Experiment, loss: str) -> str:
+    """The 10-step schedule's accuracies of ``loss`` as chapter 7 recorded them, read without data
+    (what ``--list`` shows on a clone): ``"100.0 89.6 ..."``, or that it is not recorded yet."""
+    from gift.companion import continual_learning as cl
+
+    steps = cl.summaries(ex, seed=0, **cl.overrides(ex.profile.name)).get(f"{loss}|10", [])
+    return " ".join(f"{cl.accuracy(s)[0]:.1f}" for s in steps) if steps else "not recorded yet"
+
+
 def parse_args() -> argparse.Namespace:
     """The command line, checked (a bad ``--worker`` is a usage error) and then removed from
     ``sys.argv``."""
@@ -134,6 +143,7 @@ def main() -> int:
     ex = Experiment(profile, show_progress=False, run_missing=not args.list)
     os.makedirs(args.lock_dir, exist_ok=True)
     missing_jobs = missing_seeds = 0
+    reasons: dict[str, int] = {}  # why a job is unavailable -> its number in the listing
     for k, job in enumerate(jobs(profile)):
         if k % n != i or not selected(job, args.only):
             continue
@@ -148,7 +158,9 @@ def main() -> int:
                 continue
             start = time.time()
             try:
-                if job[0] == "continual":
+                if job[0] == "continual" and args.list:
+                    text = recorded_continual(ex, job[1])
+                elif job[0] == "continual":
                     steps = run_continual(ex, job[1])
                     text = " ".join(f"{s.accuracy()[0]:.1f}" for s in steps)
                 elif job[0] == "teacher":
@@ -162,8 +174,12 @@ def main() -> int:
                 else:
                     text = train_seeds(ex, args.lock_dir, job)
             except Exception as err:  # a missing set or teacher in --list mode; keep going
-                text = f"unavailable ({type(err).__name__}: {err})"
+                # one line per job; each distinct message is printed in full once, at the end
+                reasons.setdefault(f"{type(err).__name__}: {err}", len(reasons) + 1)
+                text = f"unavailable (reason {reasons[f'{type(err).__name__}: {err}']} below)"
             print(f"[{k:3d}] {job}: {text} ({time.time() - start:.0f} s)", flush=True)
+    for reason, n in reasons.items():
+        print(f"reason {n}: {reason}")
     if args.list:
         print(f"{missing_jobs} run jobs not computed, {missing_seeds} seeds missing"
               + (" (continual and teacher jobs not counted)" if missing_jobs else ""))
