@@ -3,6 +3,7 @@ default setting; and the stable hashes that name configs, tensors and weights in
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from typing import Any, Mapping, TypeVar
@@ -12,13 +13,32 @@ C = TypeVar("C")
 
 def config_from_dict(cls: type[C], values: Mapping[str, Any]) -> C:
     """Build dataclass ``cls`` from a mapping; unknown keys are an error that lists the valid ones."""
+    _refuse_unknown(cls, values)
+    return cls(**dict(values))
+
+
+def strict_keywords(cls: type[C]) -> type[C]:
+    """Class decorator (above ``@dataclass``): a keyword the config does not have is a ValueError
+    listing the valid ones, as :func:`config_from_dict` gives, instead of Python's bare TypeError,
+    so ``EvalConfig(gama=0.1)`` says what was meant."""
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def checked(self, *args: Any, **kwargs: Any) -> None:
+        _refuse_unknown(cls, kwargs)
+        init(self, *args, **kwargs)
+
+    cls.__init__ = checked
+    return cls
+
+
+def _refuse_unknown(cls: type, values: Mapping[str, Any]) -> None:
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(values) - set(names))
     if unknown:
         raise ValueError(
             f"unknown {cls.__name__} key(s) {unknown}; valid keys are: {', '.join(names)}"
         )
-    return cls(**dict(values))
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable
 
 import torch
 
-from .config import config_from_dict, config_to_dict
+from .config import config_from_dict, config_to_dict, strict_keywords
 from .augment import AUGMENTATIONS
 from .losses import LOSSES
 from .models import model_options
@@ -26,6 +26,7 @@ LR_DECAY = 0.2
 AUG_SEED_STRIDE = 1_000_003
 
 
+@strict_keywords
 @dataclass
 class EvalConfig:
     """Everything that decides the numbers of one evaluation of a distilled set.

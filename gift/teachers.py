@@ -14,13 +14,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from .config import config_from_dict, state_fingerprint
+from .config import config_from_dict, state_fingerprint, strict_keywords
 from .models import get_model
 from .utils import OutputError, atomic_torch_save, check_writable_file
 
 FORMAT = "gift-teacher-v1"
 
 
+@strict_keywords
 @dataclass
 class TeacherConfig:
     """The recipe: SGD with Nesterov momentum, a short linear warm-up then cosine decay to zero,

@@ -101,6 +101,17 @@ def test_config_names_a_wrong_value_or_type_before_any_work(bad, message):
         EvalConfig(**bad)
 
 
+def test_a_mistyped_config_keyword_lists_the_valid_ones():
+    from gift.teachers import TeacherConfig
+
+    with pytest.raises(ValueError, match=r"unknown EvalConfig key\(s\) \['gama'\]; valid keys are: model, "):
+        EvalConfig(gama=0.1)
+    with pytest.raises(ValueError, match="unknown EvalConfig key"):
+        EvalConfig().replace(los="kl")
+    with pytest.raises(ValueError, match=r"unknown TeacherConfig key\(s\) \['epoch'\]"):
+        TeacherConfig(epoch=3)
+
+
 def test_config_accepts_integer_likes_and_stores_plain_ints():
     import numpy as np
 
