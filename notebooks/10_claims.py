@@ -52,7 +52,9 @@
 #   and losses are at least as many as wins, **mixed** when nothing differs beyond noise (ties only),
 #   **pending** when its comparisons are in the training queue and none is computed yet, and **not
 #   testable here** when no comparison of it can be made in this profile. A claim judged while some of its
-#   comparisons are not computed yet is marked *provisional*: its verdict can still change. For a
+#   comparisons are not computed yet is marked *provisional*: its verdict can still change. It is
+#   marked *settled* instead when no outcome of the missing comparisons could change it (4 losses of
+#   5 with 2 to come stays contradicted even if both come out wins); its counts and median still move. For a
 #   claim that something is *the best*, a single loss means an alternative beat it there, so
 #   "mostly supported" reads "better than most alternatives, not the best everywhere"; the row of
 #   every mostly supported claim names the comparisons it loses.
@@ -190,7 +192,7 @@ glue("control_tally", verdicts.tally_text([c for c in claims if not c.paper]), d
 # stand behind more than one claim (GIFT against KL on a set is part of the main table and of the
 # loss grid), so the verdicts are not independent findings. A pending claim (its runs are still in the queue) and one not testable
 # here count neither for nor against the paper, and a provisional verdict rests on the
-# comparisons computed so far. The chapters explain each verdict; the comparisons behind them
+# comparisons computed so far (a settled one does too, but the rest cannot overturn it). The chapters explain each verdict; the comparisons behind them
 # follow.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Every seed comparison of the checklist, grouped by claim: difference of mean accuracy with its 95% Welch interval. Green: win; grey: tie; red: loss (the rule above). Comparisons not computed are left out.", "name": "fig-claims-forest"}}

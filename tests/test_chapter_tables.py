@@ -86,7 +86,7 @@ def test_main_table_values_count_missing_runs_and_quote_the_rule():
     assert v["main_missing_list"] == "rded IPC 50; sre2l IPC 1"
     assert v["main_claim_missing"] == 2 and v["main_claim_computed"] == 5  # datm (vs soft CE) wins, the rest lose
     assert (v["main_claim_wins"], v["main_claim_losses"]) == (1, 4)
-    assert v["main_claim_verdict"] == "contradicted (provisional, 5 of 7 computed)"
+    assert v["main_claim_verdict"] == "contradicted (settled, 5 of 7 computed)"  # 1 win, 4 losses: 2 more wins cannot overturn it
     assert v["main_claim_median"].startswith("-")
     assert "p < 0.001 (loss)" in v["main_control"]
     for fig in (mt.plot_table1(), mt.plot_table2()):

@@ -109,7 +109,7 @@ def test_checklist_rows_tally_and_text():
     assert rows[0][5] == "{doc}`" + built[0].where + "`" and rows[0][3].startswith("+1.00 [")
     assert rows[0][4] == "< 0.1%"  # three wins of three by 1 point with 5 tight seeds: not noise
     tally = verdicts.verdict_tally(built)
-    assert set(tally) == {*verdicts.VERDICTS, "provisional", "short budget"} and tally["provisional"] == 1
+    assert set(tally) == {*verdicts.VERDICTS, "provisional", "settled", "short budget"} and tally["provisional"] == 1
     assert sum(tally[v] for v in verdicts.VERDICTS) == 2
     assert verdicts.tally_text(built) == ("2 of 2 are supported, 0 mostly supported, 0 mixed, 0 contradicted, "
                                           "0 pending and 0 not testable here (1 of the verdicts provisional)")
@@ -124,6 +124,17 @@ def test_checklist_rows_tally_and_text():
     no_loss = verdicts.Claim("x beats a", "x", mostly.comparisons[:1] + [Comparison("x vs d", (60.0, 60.1), (60.0, 60.1))],
                              note="a note")
     assert no_loss.verdict == verdicts.MOSTLY and verdicts.checklist_rows([no_loss])[0][6] == "a note"
+    win, loss, gap = (Comparison("w", (61.0, 61.1, 61.2), (60.0, 60.1, 60.2)),
+                      Comparison("l", (59.0, 59.1, 59.2), (60.0, 60.1, 60.2)), Comparison("m"))
+    settled = verdicts.Claim("s", "x", [win] + [loss] * 4 + [gap] * 2)  # 2 more wins: 3 < 4 losses
+    assert settled.settled and not settled.provisional and settled.verdict == CONTRADICTED
+    assert settled.verdict_label() == "contradicted (settled, 5 of 7 computed)"
+    assert settled.verdict_label(evidence=True).startswith("contradicted (settled; 1 win, 0 ties, 4 losses of 5")
+    open_ = verdicts.Claim("o", "x", [win, loss, loss, gap, gap])  # 2 wins would make it mostly supported
+    assert open_.provisional and not open_.settled
+    assert not verdicts.Claim("n", "x", [gap]).settled and not verdicts.Claim("c", "x", [win]).settled
+    assert verdicts.tally_text([settled, open_]).endswith(
+        "(1 of the verdicts provisional; 1 settled with runs still to come, which cannot change it)")
     empty = verdicts.Claim("nothing", "x", [verdicts.compare("a", None, None)])
     assert verdicts.effect_text(empty) == "—" and verdicts.verdict_of(empty.counts()) == PENDING
 

@@ -12,7 +12,7 @@
 The scale is fixed before the runs and applied to whatever they gave; nothing is tuned to it. A
 claim whose runs are shorter than the paper's (``short_budget``) says so next to its verdict, and so
 does a claim judged on only some of its comparisons (``provisional``: the rest are not computed yet,
-so the verdict can still change). Controls the book adds (``paper=False``) are judged by the same
+so the verdict can still change; ``settled`` when no outcome of the rest could change it). Controls the book adds (``paper=False``) are judged by the same
 rule but counted apart from the paper's own claims.
 
 The rule holds each comparison's false calls to 5%, but a claim of many comparisons collects them
@@ -79,9 +79,22 @@ class Claim:
 
     @property
     def provisional(self) -> bool:
-        """Judged on some of its comparisons while others are not computed yet."""
+        """Judged on some of its comparisons while others are not computed yet, and those could
+        still change the verdict (else it is :attr:`settled`)."""
         n = self.counts()
-        return bool(n[MISSING]) and n[WIN] + n[TIE] + n[LOSS] > 0
+        return bool(n[MISSING]) and n[WIN] + n[TIE] + n[LOSS] > 0 and not self.settled
+
+    @property
+    def settled(self) -> bool:
+        """True when no outcome of the comparisons not computed yet could change the verdict: every
+        way of calling them win, tie or loss gives the same one (e.g. 4 losses of 5 with 2 to come:
+        two wins would still be fewer than the losses). Its counts and median can still move."""
+        n = self.counts()
+        m = n[MISSING]
+        if not m or n[WIN] + n[TIE] + n[LOSS] == 0:
+            return False
+        return len({verdict_of({WIN: n[WIN] + w, TIE: n[TIE] + t, LOSS: n[LOSS] + m - w - t, MISSING: 0})
+                    for w in range(m + 1) for t in range(m + 1 - w)}) == 1
 
     def verdict_label(self, evidence: bool = False) -> str:
         """The verdict with its qualifiers in one bracket: ``"supported (short budget; provisional,
@@ -94,9 +107,9 @@ class Claim:
             qualifiers.append(f"its {n[MISSING]} comparisons are not computed yet" if n[MISSING]
                               else "no comparison of it is made in this profile")
         elif evidence:
-            qualifiers += ["provisional"] * self.provisional + [self.evidence()]
-        elif self.provisional:
-            qualifiers.append(f"provisional, {made} of {made + n[MISSING]} computed")
+            qualifiers += ["provisional"] * self.provisional + ["settled"] * self.settled + [self.evidence()]
+        elif self.provisional or self.settled:
+            qualifiers.append(f"{'provisional' if self.provisional else 'settled'}, {made} of {made + n[MISSING]} computed")
         return self.verdict + (f" ({'; '.join(qualifiers)})" if qualifiers else "")
 
     def chance(self, sims: int = 20000) -> float:
@@ -203,10 +216,12 @@ def _note_with_losses(claim: Claim) -> str:
 
 def verdict_tally(claims: list[Claim]) -> dict[str, int]:
     """How many claims got each verdict, every verdict of the scale present (zero included), and
-    ``"provisional"``: how many of them are judged on only some of their comparisons, and
+    ``"provisional"``: how many of them are judged on only some of their comparisons (and could
+    still change), ``"settled"``: how many have runs still to come that cannot change them, and
     ``"short budget"``: how many verdicts rest on runs shorter than the paper's."""
     return {**{v: sum(c.verdict == v for c in claims) for v in VERDICTS},
             "provisional": sum(c.provisional for c in claims),
+            "settled": sum(c.settled for c in claims),
             "short budget": sum(c.short_budget and c.verdict not in (PENDING, NOT_TESTABLE) for c in claims)}
 
 
@@ -219,6 +234,8 @@ def tally_text(claims: list[Claim]) -> str:
     counts[0] = f"{n[SUPPORTED]} of {len(claims)} are {SUPPORTED}"
     text = and_join(counts)
     notes = [f"{n['provisional']} of the verdicts provisional"] * bool(n["provisional"])
+    notes += [f"{n['settled']} settled with runs still to come, which cannot change {'it' if n['settled'] == 1 else 'them'}"
+              ] * bool(n["settled"])
     notes += [f"{n['short budget']} on a short budget (fewer epochs than the paper's), so not the paper's setting"] * bool(n["short budget"])
     return text + (f" ({'; '.join(notes)})" if notes else "")
 
