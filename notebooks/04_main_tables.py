@@ -144,10 +144,10 @@ plot_sets(ex, *set_pictures(ex, seed));
 #
 # Every cell of the table is two calls, `ex.evaluate(m, ipc, loss=OWN_LOSS[m])` and
 # `ex.evaluate(m, ipc, loss="gift")`; random subsets get a third, `loss="kl"`, their matched
-# baseline. Runs already in the results store are read back; with `run_missing=False` a missing run
+# baseline (and DATM too, shown beside its own loss). Runs already in the results store are read back; with `run_missing=False` a missing run
 # shows as "not computed". Of the {glue:text}`main_evaluations` evaluations this chapter asks for,
-# {glue:text}`main_available` are in the store at the paper's length; the sets and IPCs still
-# waiting for runs are: {glue:text}`main_missing_list`.
+# {glue:text}`main_available` are in the store at the paper's length; the runs still waiting
+# (set, IPC and loss) are: {glue:text}`main_missing_list`.
 
 # %%
 mt = MainTable(ex)
@@ -209,14 +209,14 @@ forest([claim, control]);
 # runs: GIFT wins {glue:text}`main_claim_wins`, ties {glue:text}`main_claim_ties` and loses
 # {glue:text}`main_claim_losses` against the method's own loss (per cell: {glue:text}`main_gains`;
 # median difference {glue:text}`main_claim_median`). The other
-# {glue:text}`main_claim_missing` cells are not computed yet and count neither way; the verdict can
-# change as they come in.
+# {glue:text}`main_claim_missing` cells are not computed yet and count neither way:
+# {glue:text}`main_claim_still_open`.
 #
 # **The control is {glue:text}`main_ctl_verdict`.** On random real images with the same teacher,
 # GIFT against KL gives {glue:text}`main_ctl_wins` wins, {glue:text}`main_ctl_ties` ties and
 # {glue:text}`main_ctl_losses` losses ({glue:text}`main_control`). The control is worded as a claim,
 # "GIFT gains on random real images", and read on the same scale: *supported* would mean GIFT gains
-# without any distillation, *contradicted* means it loses to KL there too. Chapter {doc}`09_beyond_the_paper`
+# without any distillation, *contradicted* means no gain there and at least one loss to KL. Chapter {doc}`09_beyond_the_paper`
 # follows this control further: what the distilled images add over random ones under each loss.
 #
 # How to read it. The paper's gains are measured on CIFAR-100, Tiny-ImageNet and ImageNet-1K with the

@@ -202,4 +202,4 @@ glue(**ab.prose_numbers(ablation, sweep, SETS, claims, profile, baselines), epoc
 # ## Provenance
 
 # %%
-print(f"profile {profile}: " + provenance_summary([*ablation.values(), *sweep.values()]))
+print(f"profile {profile}: " + provenance_summary([*ablation.values(), *sweep.values(), *baselines.values()]))

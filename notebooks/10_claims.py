@@ -61,11 +61,13 @@
 # - **Many comparisons collect false calls.** The rule holds each comparison's false calls to 5%,
 #   but a claim of many comparisons collects them: with no real difference anywhere, a claim of 24
 #   independent comparisons would be called "contradicted" (at least one loss, and no more wins
-#   than losses) {glue:text}`chance_24` of the time. So every supported or contradicted claim also gives the chance that seed noise
-#   alone produces as many wins (or losses) among the same comparisons, simulated with their seed
+#   than losses) {glue:text}`chance_24` of the time. So every supported or mostly supported claim also gives the chance that seed noise
+#   alone produces as many wins among the same comparisons, and every contradicted claim as many losses, simulated with their seed
 #   counts; comparisons that share a run (GIFT against several losses on one set) share it in the
 #   simulation too (`gift.stats.null_outcomes`). A small chance means the calls are more than
-#   collected noise; a large one means the verdict rests on what noise gives anyway.
+#   collected noise; a large one means the verdict rests on what noise gives anyway. The column shows
+#   "—" for a claim of one comparison (its own p-value says it) and for the GDumb steps, which
+#   train on nested subsets of one set and so move together in a way the simulation does not draw.
 # - Three claims are numeric checks, not seed comparisons, and say so in their row: Theorem 1's bound
 #   (a win where it holds on every batch measured, a loss where it fails on most), the cost (a win
 #   when GIFT's step takes at most 2% longer than KL's) and the KL collapse (a win where KL falls at
@@ -230,7 +232,7 @@ print(verdicts.comparisons_text(claims))
 # page reads. Accuracies from different CPU models can differ in their last digits: `precision="auto"`
 # trains in bf16 autocast on a CPU with native bf16 instructions and in fp32 on one without, and
 # each run records which; {doc}`00_protocol` counts them and measures how much the precision moves
-# the decisive comparison. The cost check is the one number measured when the page
+# one comparison of the main claim. The cost check is the one number measured when the page
 # is rendered, on whatever machine renders it.
 
 # %%

@@ -83,9 +83,10 @@ def test_main_table_values_count_missing_runs_and_quote_the_rule():
     claim, control = checklist.improves_every_method(), checklist.random_control()
     v = {**mt.values(claim, control), **claim_values("main_claim", claim)}
     assert v["main_evaluations"] == len(mt.results) and v["main_available"] == len(mt.results) - 4
-    assert v["main_missing_list"] == "rded IPC 50; sre2l IPC 1"
+    assert v["main_missing_list"] == "rded IPC 50 (gift); rded IPC 50 (kl); sre2l IPC 1 (gift); sre2l IPC 1 (kl)"
     assert v["main_claim_missing"] == 2 and v["main_claim_computed"] == 5  # datm (vs soft CE) wins, the rest lose
     assert (v["main_claim_wins"], v["main_claim_losses"]) == (1, 4)
+    assert v["main_claim_still_open"] == "no outcome of theirs can change the verdict, only its counts and median"
     assert v["main_claim_verdict"] == "contradicted (settled, 5 of 7 computed)"  # 1 win, 4 losses: 2 more wins cannot overturn it
     assert v["main_claim_median"].startswith("-")
     assert "p < 0.001 (loss)" in v["main_control"]

@@ -194,7 +194,7 @@ def test_precision_census_counts_what_auto_resolved_to_and_the_mixed_arms(tmp_pa
     for seed, (resolved, seconds) in enumerate((("bf16", 180.0), ("bf16", 200.0), ("fp32", 720.0))):
         store.put("eval", {**timed, "seed": seed}, {"precision": resolved, "wall_time_s": seconds}, {})
     assert sensitivity.precision_census(store, 1000).speed_text() == "a median 3.2 minutes in bf16 and 12.0 minutes in fp32"
-    assert census.text() == ('Of the 6 stored runs at this budget with `precision="auto"`, 5 in bf16, 1 in fp32; '
+    assert census.text() == ('Of the 6 stored runs at this budget asking for precision "auto", 5 in bf16, 1 in fp32; '
                              "1 of their 2 arms (one configuration, all its seeds) mixes the two.")
 
 

@@ -267,6 +267,10 @@ class MainTable:
         baseline of the RDED and SRe2L sets, whose own loss it is), else the method's own loss."""
         return "kl" if m in KL_BASELINE else "own"
 
+    def loss_of(self, m: str, which: str) -> str:
+        """The loss a results key names: ``"own"`` is the method's own loss."""
+        return OWN_LOSS[m] if which == "own" else which
+
     def baseline_loss(self, m: str, ipc: int) -> str:
         return "kl" if self.baseline(m, ipc) == "kl" else OWN_LOSS[m]
 
@@ -360,8 +364,8 @@ class MainTable:
         return {
             "main_epochs": ex.profile.epochs, "main_seeds": len(ex.profile.seeds),
             "main_available": len(self.results) - len(self.missing), "main_evaluations": len(self.results),
-            "main_missing_list": listing(sorted({f"{m} IPC {ipc}" for m, ipc, _ in self.missing},
-                                                key=lambda s: (s.split()[0], int(s.split()[-1]))), "none"),
+            "main_missing_list": listing([f"{m} IPC {ipc} ({self.loss_of(m, which)})"
+                                          for m, ipc, which in sorted(self.missing)], "none"),
             "main_gains": listing([short(c) for c in distilled if c.available]),
             "main_control": listing([c.difference() for c in control.comparisons if c.available]),
             "main_sre2l_vs_random": sre2l_against_random(ex),

@@ -115,7 +115,7 @@ def budget_table(pairs: list[BudgetPair]) -> str:
     rows = [[p.claim, _label(p), _cell(p.short), _cell(p.matched), _outcome(p), _cell(p.long)] for p in pairs]
     seeds = f"seeds {SHORT_SEEDS[0]}–{SHORT_SEEDS[-1]}"
     return markdown_table(["claim", "comparison", f"{SHORT_EPOCHS} epochs, {seeds}", f"1000 epochs, {seeds}",
-                           "outcome", "1000 epochs, all seeds (the verdict)"], rows)
+                           "between the budgets", "1000 epochs, all seeds (the verdict)"], rows)
 
 
 def _outcome(p: BudgetPair) -> str:
@@ -236,7 +236,7 @@ class PrecisionCensus:
         mixed = ("no arm (one configuration, all its seeds) mixes the two" if not self.mixed_arms else
                  f"{self.mixed_arms} of their {self.arms} arms (one configuration, all its seeds) "
                  f"{'mixes' if self.mixed_arms == 1 else 'mix'} the two")
-        return f"Of the {total} stored runs at this budget with `precision=\"auto\"`, {counts}; {mixed}."
+        return f'Of the {total} stored runs at this budget asking for precision "auto", {counts}; {mixed}.'
 
     def speed_text(self) -> str:
         """``"a median 3.2 minutes in bf16 and 12.0 in fp32"``: the measured cost of each precision."""
