@@ -112,7 +112,7 @@ display(Markdown(describe_profile(profile)))
 #   ConvNet-3 teacher (Table 4's "distilled on ConvNet" half).
 # - **Budget.** ConvNet-3 students train for the paper's {glue:text}`epochs` epochs. Students
 #   with a shorter budget in this profile: {glue:text}`short_students`; their verdicts are marked
-#   *short budget* (a 1000-epoch seed of these students would take {glue:text}`large_seed_minutes` on the book's CPU).
+#   *short budget*: at 1000 epochs they would take {glue:text}`large_seed_minutes` on the book's CPU.
 # - **Teacher of a cross-architecture student.** We relabel with the ConvNet-3 teacher that
 #   distilled the data, whatever the student. The authors' script defaults to a teacher of the
 #   student's own architecture when `--tar_model` is not given; the paper does not
@@ -269,12 +269,15 @@ fig = gen.plot_gradient_scales(G)
 #   {glue:text}`g_size_span`x: {glue:text}`g_what_sets_kl_apart`.
 # - *GIFT's 1/‖z‖ law.* The logit norm went from {glue:text}`g_zn0` to {glue:text}`g_zn1`
 #   ({glue:text}`g_zn_ratio`x) and GIFT's logit gradient from {glue:text}`g_gz0` to
-#   {glue:text}`g_gz1` ({glue:text}`g_gz_ratio`x smaller), as the cosine's law says; weight decay,
-#   which shrinks the logits, makes it larger again.
+#   {glue:text}`g_gz1` ({glue:text}`g_gz_ratio`x smaller), close to the ratio the cosine's 1/‖z‖ law
+#   predicts (the law holds exactly only for a fixed direction of the logits); weight decay, which
+#   shrinks the logits, makes the gradient larger again.
 # - *Decay where it matters.* On the scale-sensitive weights only (classifier, normalisation affine
 #   parameters; {glue:text}`g_sensitive_share` % of the parameters), Adam's coupled decay acts like an
-#   AdamW weight decay of {glue:text}`g_wd_kl_sensitive` with KL ({glue:text}`g_dominated_kl_sensitive` %
-#   of those coordinates decay-dominated), {glue:text}`g_wd_gift_sensitive` with GIFT.
+#   AdamW weight decay of {glue:text}`g0_wd_kl_sensitive` with KL ({glue:text}`g0_dominated_kl_sensitive` %
+#   of those coordinates decay-dominated) and {glue:text}`g0_wd_gift_sensitive` with GIFT on the fresh
+#   student; {glue:text}`g1_wd_kl_sensitive` ({glue:text}`g1_dominated_kl_sensitive` %) and
+#   {glue:text}`g1_wd_gift_sensitive` {glue:text}`g1_state`.
 #
 # **How to read these numbers against the runs.** If the gradient-scale explanation is right, the
 # cross-optimizer runs must show (i) KL without $T^2$ failing with SGD but not with AdamW, (ii) KL
@@ -329,7 +332,8 @@ glue(**gen.verdict_numbers(claims, xopt, CHANCE), **gen.status_numbers(xarch, xo
 #
 # **On the coupled-decay explanation.** On paper, Adam's coupled weight decay is large against
 # KL's tiny gradient: on the scale-sensitive weights it acts like an AdamW weight decay of
-# {glue:text}`g_wd_kl_sensitive` (the measurement above), while most of the decay falls on
+# {glue:text}`g0_wd_kl_sensitive` on the fresh student and {glue:text}`g1_wd_kl_sensitive`
+# {glue:text}`g1_state` (the measurement above), while most of the decay falls on
 # scale-invariant weights, where it changes little. Adam's step does not depend on the loss scale
 # except through this decay (and its small $\epsilon$), so KL×T² against KL under Adam tests the
 # explanation directly, whether or not KL collapses there: {glue:text}`adam_decay_reading` All numbers are the

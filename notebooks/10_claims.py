@@ -58,25 +58,29 @@
 #   claim that something is *the best*, a single loss means an alternative beat it there, so
 #   "mostly supported" reads "better than most alternatives, not the best everywhere"; the row of
 #   every mostly supported claim names the comparisons it loses.
-# - **Many comparisons collect false calls.** The rule holds each comparison's false calls to 5%,
+# - **Many comparisons collect false calls.** The rule holds each comparison's false calls to about 5%,
 #   but a claim of many comparisons collects them: with no real difference anywhere, a claim of 24
 #   independent comparisons would be called "contradicted" (at least one loss, and no more wins
 #   than losses) {glue:text}`chance_24` of the time. So every supported or mostly supported claim also gives the chance that seed noise
 #   alone produces as many wins among the same comparisons, and every contradicted claim as many losses, simulated with their seed
 #   counts; comparisons that share a run (GIFT against several losses on one set) share it in the
-#   simulation too (`gift.stats.null_outcomes`). A small chance means the calls are more than
+#   simulation too (`gift.stats.null_outcomes`). The simulation assumes normal seed accuracies with one
+#   spread for every arm, independent runs (arms that share a seed also share its initialisation and
+#   batch order, which it ignores), and draws a best-against-worst comparison apart from the claim's
+#   other comparisons. A small chance means the calls are more than
 #   collected noise; a large one means the verdict rests on what noise gives anyway. The column shows
-#   "—" for a claim of one comparison (its own p-value says it) and for the GDumb steps, which
-#   train on nested subsets of one set and so move together in a way the simulation does not draw.
+#   "—" for a claim of one comparison (its own p-value says it), for a claim of numeric checks (no
+#   seeds to simulate), and for the GDumb steps, which train on nested subsets of one set and so
+#   move together in a way the simulation does not draw.
 # - Three claims are numeric checks, not seed comparisons, and say so in their row: Theorem 1's bound
 #   (a win where it holds on every batch measured, a loss where it fails on most), the cost (a win
 #   when GIFT's step takes at most 2% longer than KL's) and the KL collapse (a win where KL falls at
 #   least half of the way from its AdamW accuracy to chance, a threshold of this book: the paper
 #   says the baselines "perform poorly").
 # - Every ConvNet-3 comparison is judged at the paper's budget (1000 epochs) with 5 seeds; until its
-#   1000-epoch runs are stored it shows as "not computed". The larger students (ResNet-18,
-#   MobileNet-V2) would take {glue:text}`large_seed_minutes` per 1000-epoch seed on this CPU, so their comparisons are
-#   judged on 300-epoch runs and their claim is marked *short budget*; {doc}`00_protocol` lists every
+#   1000-epoch runs are stored it shows as "not computed". At 1000 epochs the larger students
+#   would take {glue:text}`large_seed_minutes` on this CPU, so their comparisons are judged on
+#   300-epoch runs and their claim is marked *short budget*; {doc}`00_protocol` lists every
 #   such difference.
 # - Claims the paper states are counted apart from what this book adds: its controls (named
 #   "Control") and its readings of patterns in the paper's tables that the text does not state
@@ -170,12 +174,14 @@ glue("cost_end_to_end", f"{cost.end_to_end:.3f}", display=False)
 # ## The checklist
 #
 # One row per claim: its verdict, the wins / ties / losses of its comparisons, the median
-# difference (GIFT, or the claimed winner, minus its baseline, in points) with the 95% interval of
-# that comparison, and how often seed noise alone gives as many wins (supported claims) or losses
-# (contradicted ones), as explained in the rule above. With an even number of comparisons the
-# median is the mean of the two middle differences, which no single comparison measured, and its
-# interval runs from the lower end of theirs to the upper end, so it never looks more precise than
-# either; the evidence column of the full list below gives every comparison. A claim made of numeric
+# difference (GIFT, or the claimed winner, minus its baseline, in points) with an interval, and how
+# often seed noise alone gives as many wins (supported and mostly supported claims) or losses
+# (contradicted ones), as explained in the rule above. The interval is not a confidence interval
+# for the median itself: with an odd number of comparisons it is the 95% interval of the middle
+# comparison; with an even number the median is the mean of the two middle differences, which no
+# single comparison measured, and the interval runs from the lower end of their two 95% intervals
+# to the upper end, so it never looks more precise than either. The evidence column of the full
+# list below gives every comparison. A claim made of numeric
 # checks says in how many of them the statement holds.
 
 # %%
@@ -197,7 +203,7 @@ glue("control_tally", verdicts.tally_text([c for c in claims if not c.paper]), d
 # comparisons computed so far (a settled one does too, but the rest cannot overturn it). The chapters explain each verdict; the comparisons behind them
 # follow.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Every seed comparison of the checklist, grouped by claim: difference of mean accuracy with its 95% Welch interval. Green: win; grey: tie; red: loss (the rule above). Comparisons not computed are left out.", "name": "fig-claims-forest"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Every seed comparison of the checklist, grouped by claim: difference of mean accuracy with its 95% interval (Welch's; for a best-against-worst pick, the extremes test's, whose upper end means nothing because that test is one-sided). Green: win; grey: tie; red: loss (the rule above). Comparisons not computed are left out.", "name": "fig-claims-forest"}}
 ax = forest(claims)
 
 # %% [markdown]

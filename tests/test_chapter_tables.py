@@ -86,7 +86,8 @@ def test_main_table_values_count_missing_runs_and_quote_the_rule():
     assert v["main_missing_list"] == "rded IPC 50 (gift); rded IPC 50 (kl); sre2l IPC 1 (gift); sre2l IPC 1 (kl)"
     assert v["main_claim_missing"] == 2 and v["main_claim_computed"] == 5  # datm (vs soft CE) wins, the rest lose
     assert (v["main_claim_wins"], v["main_claim_losses"]) == (1, 4)
-    assert v["main_claim_still_open"] == "no outcome of theirs can change the verdict, only its counts and median"
+    assert v["main_claim_still_open"] == ("The other 2 are not computed yet and count neither way: no outcome of theirs "
+                                          "can change the verdict, only its counts and median.")
     assert v["main_claim_verdict"] == "contradicted (settled, 5 of 7 computed)"  # 1 win, 4 losses: 2 more wins cannot overturn it
     assert v["main_claim_median"].startswith("-")
     assert "p < 0.001 (loss)" in v["main_control"]
@@ -99,7 +100,7 @@ def test_teacher_table_says_what_is_not_trained():
     rows = teacher_rows(FakeExperiment(instance_teacher=False))
     assert [r[0].split(",")[0] for r in rows] == ["ConvNet-3", "ResNet-18 (modified)"]
     table = teacher_table(FakeExperiment(), teacher_rows(FakeExperiment()))
-    assert "| 84.30 | 82.24 |" in table and "not trained here (needs a GPU)" in table
+    assert "| 84.30 | 82.24 |" in table and "not trained here (hours on a CPU; see below)" in table
     assert teacher_summary(FakeExperiment()) == "BatchNorm, 84.30%; instance norm, 82.90%; the paper's: 82.24%"
     assert teacher_summary(FakeExperiment(instance_teacher=False)) == "BatchNorm, 84.30%; the paper's: 82.24%"
 

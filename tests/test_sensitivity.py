@@ -155,7 +155,8 @@ def test_precision_reading_says_whether_bf16_decides():
     win = Comparison("GIFT vs KL", (65.0, 65.3, 65.1, 65.2, 65.0), (64.1, 64.0, 64.2, 64.1, 64.3))
     same = Comparison("kl: bf16 vs fp32", (64.0, 64.3, 64.1, 64.2, 64.0), (64.1, 64.0, 64.2, 64.1, 64.3))
     moved = Comparison("gift: bf16 vs fp32", (65.0, 65.3, 65.1, 65.2, 65.0), (64.1, 64.0, 64.2, 64.1, 64.3))
-    assert "not what decides" in sensitivity.precision_reading([tie, tie], [same, same])
+    assert "bf16 does not decide this comparison" in sensitivity.precision_reading([tie, tie], [same, same])
+    assert "reach 0.20 points, so a shift of that size is not excluded" in sensitivity.precision_reading([tie, tie], [same, same])
     assert "gift moves beyond noise" in sensitivity.precision_reading([tie, tie], [same, moved])
     assert "differs between the precisions (win in bf16, tie in fp32)" in sensitivity.precision_reading([win, tie], [same, same])
     assert "not all computed" in sensitivity.precision_reading([tie, Comparison("x")], [same, same])
@@ -214,7 +215,8 @@ def test_projected_seed_minutes_scales_the_median_stored_short_seed(tmp_path):
         store.put("eval", spec, {"wall_time_s": 60.0 * minutes}, {})
     store.put("eval", {"config": {"model": "mobilenet_v2", "epochs": 1000}, "seed": 0}, {"wall_time_s": 1.0}, {})
     text = projected_seed_minutes(store, profile)
-    assert text.startswith("about 20 (MobileNet-V2) minutes") and "300-epoch seed, scaled to 1000 epochs" in text
+    assert text.startswith("about 20 minutes for MobileNet-V2 per seed, 6.7 hours of one core for the claim's 20 seeds of it")
+    assert text.endswith("(the median stored 300-epoch seed, scaled to 1000 epochs)")
     assert "no student of this profile" in projected_seed_minutes(store, dataclasses.replace(profile, short_budget={}))
 
 

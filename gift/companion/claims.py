@@ -15,10 +15,10 @@ does a claim judged on only some of its comparisons (``provisional``: the rest a
 so the verdict can still change; ``settled`` when no outcome of the rest could change it). Controls the book adds (``paper=False``) are judged by the same
 rule but counted apart from the paper's own claims.
 
-The rule holds each comparison's false calls to 5%, but a claim of many comparisons collects them
-(24 independent comparisons with no real difference get at least one loss about 42% of the time), so a
-supported or contradicted claim also reports :meth:`Claim.chance`: how often seed noise alone gives
-as many wins or losses among the same comparisons.
+The rule holds each comparison's false calls to about 5%, but a claim of many comparisons collects
+them (24 independent comparisons with no real difference get at least one loss about 42% of the
+time), so a supported or mostly supported claim also reports :meth:`Claim.chance`: how often seed
+noise alone gives as many wins among the same comparisons; a contradicted one, as many losses.
 """
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ def median_seed_std(claims: list[Claim]) -> float:
     return float(np.median([np.std(v, ddof=1) for v in arms])) if arms else float("nan")
 
 
-CHECKLIST_HEADER = ("claim", "verdict", "W/T/L", "median effect [95% CI]", "as many calls by chance", "evidence",
+CHECKLIST_HEADER = ("claim", "verdict", "W/T/L", "median difference [interval]", "as many calls by chance", "evidence",
                     "note")
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..protocol import OPTIMIZERS
 from ..stats import LOSS, WIN, compare, seed_values
-from .checklist import TO_CHANCE_SHARE, collapse_share, is_collapse
+from .checklist import TO_CHANCE_SHARE, collapse_share, is_collapse, t2_label
 from .gradients import GRAD_LOSSES
 from .paper import paper_rows
 from .plots import loss_color
@@ -252,8 +252,9 @@ def gradient_numbers(G) -> dict:
     scale-sensitive weights."""
     keys = [k.format(i=i) for i in (0, 1) for k in GRADIENT_KEYS] + [
         "g_T2", "g_t2_factor", "g_t2_vs_ce", "g_t2_wd", "g_noise_span", "g_size_span", "g_what_sets_kl_apart",
-        "g_zn0", "g_zn1", "g_zn_ratio", "g_gz0", "g_gz1", "g_gz_ratio", "g_sensitive_share", "g_wd_kl_sensitive",
-        "g_dominated_kl_sensitive", "g_wd_gift_sensitive"]
+        "g_zn0", "g_zn1", "g_zn_ratio", "g_gz0", "g_gz1", "g_gz_ratio", "g_sensitive_share",
+        *(k.format(i=i) for i in (0, 1) for k in ("g{i}_wd_kl_sensitive", "g{i}_dominated_kl_sensitive",
+                                                   "g{i}_wd_gift_sensitive"))]
     if G is None:
         return dict.fromkeys(keys, "n/a")
     states, grads = G["states"], _grads(G)
@@ -279,7 +280,6 @@ def gradient_numbers(G) -> dict:
     noise_span = max(max(noise[s, n] for n in GRAD_LOSSES) / min(noise[s, n] for n in GRAD_LOSSES) for s in states)
     size_span = max(max(size[s, n] for n in GRAD_LOSSES) / min(size[s, n] for n in GRAD_LOSSES) for s in states)
     g0, g1 = grads[states[0], "gift"], grads[states[1], "gift"]
-    k0, s0 = grads[states[0], "kl"], grads[states[0], "gift"]
     out.update({
         "g_T2": f"{G['kl_T'] ** 2:.0f}", "g_t2_factor": f"{f_t2['param_grad'] / f_kl['param_grad']:.0f}",
         "g_t2_vs_ce": f"{f_t2['param_grad'] / f_ce['param_grad']:.2f}", "g_t2_wd": f"{f_t2['adam_wd_eff']:.2g}",
@@ -289,10 +289,13 @@ def gradient_numbers(G) -> dict:
         "g_zn0": f"{g0['logit_norm']:.1f}", "g_zn1": f"{g1['logit_norm']:.1f}",
         "g_zn_ratio": f"{g1['logit_norm'] / g0['logit_norm']:.1f}", "g_gz0": f"{g0['logit_grad']:.2e}",
         "g_gz1": f"{g1['logit_grad']:.2e}", "g_gz_ratio": f"{g0['logit_grad'] / g1['logit_grad']:.1f}",
-        "g_sensitive_share": f"{100 * G['sensitive_share']:.1f}", "g_wd_kl_sensitive": f"{k0['adam_wd_eff_sensitive']:.2g}",
-        "g_dominated_kl_sensitive": f"{k0['dominated_pct_sensitive']:.0f}",
-        "g_wd_gift_sensitive": f"{s0['adam_wd_eff_sensitive']:.2g}",
+        "g_sensitive_share": f"{100 * G['sensitive_share']:.1f}",
     })
+    for i, state in enumerate(states[:2]):  # the decay on the scale-sensitive weights, per student state
+        kl, gift = grads[state, "kl"], grads[state, "gift"]
+        out.update({f"g{i}_wd_kl_sensitive": f"{kl['adam_wd_eff_sensitive']:.2g}",
+                    f"g{i}_dominated_kl_sensitive": f"{kl['dominated_pct_sensitive']:.0f}",
+                    f"g{i}_wd_gift_sensitive": f"{gift['adam_wd_eff_sensitive']:.2g}"})
     return out
 
 
@@ -378,7 +381,7 @@ def control_reading(control, adamw_mean: float = math.nan) -> str:
 
 def t2_comparison(xopt: dict, optimizer: str, method: str = "rded"):
     """KL×T² against the authors' KL under one optimizer (only the gradient scale differs)."""
-    return compare(f"{method}, {optimizer}: kl x T^2 vs kl (only the gradient scale differs)",
+    return compare(t2_label(method, optimizer),
                    xopt[method, optimizer, "KL (T=20) × T²"], xopt[method, optimizer, "KL (T=20)"])
 
 
@@ -400,7 +403,7 @@ def adam_decay_reading(adam) -> str:
 def gift_vs_scaled_kl(xopt: dict, method: str = "rded") -> str:
     """GIFT against KL×T² under SGD and Adam (the rule's reading of each): whether GIFT gives more than
     the gradient scale that KL×T² restores."""
-    return listing(f"under {OPTIMIZER_NAMES[o]}, " + compare(f"gift vs kl x T^2, {o}", xopt[method, o, "GIFT"],
+    return listing(f"under {OPTIMIZER_NAMES[o]}, " + compare(f"GIFT vs KL×T², {o}", xopt[method, o, "GIFT"],
                                                               xopt[method, o, "KL (T=20) × T²"]).difference()
                    for o in ("sgd", "adam"))
 

@@ -62,7 +62,8 @@ def claim_values(prefix: str, claim) -> dict:
     """The verdict of a claim, its W/T/L/missing counts, its evidence line ("0 wins, 2 ties, 2 losses
     of 4; 20 not computed") and its median effect with interval, as ``{prefix}_verdict``,
     ``{prefix}_wins``, ... ``{prefix}_evidence``, ``{prefix}_n`` for :func:`glue`;
-    ``{prefix}_still_open`` says whether the comparisons not computed yet can change the verdict."""
+    ``{prefix}_still_open`` is the sentence saying whether comparisons are still to come and whether
+    they can change the verdict."""
     n = claim.counts()
     med, lo, hi = claim.median_effect()
     one_middle = (len(claim.comparisons) - n["missing"]) % 2 == 1  # else two middle comparisons
@@ -76,9 +77,11 @@ def claim_values(prefix: str, claim) -> dict:
         f"{prefix}_median": "not computed" if math.isnan(med) else (
             f"{med:+.2f} points, {whose} [{lo:+.2f}, {hi:+.2f}]"),
         f"{prefix}_evidence": claim.evidence(), f"{prefix}_n": len(claim.comparisons),
-        f"{prefix}_still_open": ("the verdict is final" if not n["missing"] else
-                                 "no outcome of theirs can change the verdict, only its counts and median"
-                                 if claim.settled else "the verdict can change as they come in"),
+        f"{prefix}_still_open": (
+            "Every comparison is computed, so the verdict is final." if not n["missing"] else
+            f"The other {n['missing']} {'is' if n['missing'] == 1 else 'are'} not computed yet and count neither way: "
+            + ("no outcome of theirs can change the verdict, only its counts and median." if claim.settled
+               else "the verdict can change as they come in.")),
     }
 
 

@@ -204,8 +204,10 @@ def precision_reading(within: list[Comparison], across: list[Comparison]) -> str
     if moved:
         return (f"the outcome is the same at both precisions ({low}), but {' and '.join(moved)} moves beyond noise "
                 "between them: bf16 shifts accuracies without changing this verdict.")
+    reach = max(abs(end) for c in across for end in c.interval)
     return (f"the outcome is the same at both precisions ({low}) and neither loss moves beyond noise between them: "
-            "bf16 is not what decides this verdict.")
+            f"bf16 does not decide this comparison. That is not proof that it changes nothing: the 95% intervals of "
+            f"the two shifts reach {reach:.2f} points, so a shift of that size is not excluded.")
 
 
 def precision_table(results: dict) -> str:
