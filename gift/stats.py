@@ -260,8 +260,8 @@ def null_outcomes(comparisons: Sequence[tuple[tuple[object, int], tuple[object, 
             critical = np.quantile(_extremes_null(k, na, nb, 20000, 0), 1 - ALPHA)  # extremes_test's
             wins += _extremes_t(k, na, nb, sims, rng) > critical
             continue
-        delta = arms[a].mean(-1) - arms[b].mean(-1)
-        called = welch_p_values(arms[a], arms[b]) < ALPHA
+        delta, se2, df = _welch_terms(arms[a], arms[b])
+        called = _two_sided_p(delta, se2, df) < ALPHA
         wins += called & (delta > 0)
         losses += called & (delta < 0)
     return wins, losses

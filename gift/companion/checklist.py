@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 from ..stats import LOSS, TIE, WIN, Comparison, compare, precisions  # noqa: F401 (TIE: see Check.outcome)
-from .claims import Claim
+from .claims import Claim, evidence_text
 from .profiles import OWN_LOSS
 from .theorem import BATCHINGS, STUDENTS
 
@@ -205,7 +205,7 @@ class Checklist:
                     c = dataclasses.replace(c, caveat=f"both in {precisions(arm)[0]}: gamma {GAMMA_PAPER} rerun to match")
                 comps.append(c)
                 sides.setdefault("smaller" if g < GAMMA_PAPER else "larger", []).append(c)
-        note = "; ".join(f"against {side} weights: {Claim('', '', cs).evidence()}" for side, cs in sides.items())
+        note = "; ".join(f"against {side} weights: {evidence_text(cs)}" for side, cs in sides.items())
         return Claim(f"gamma = {GAMMA_PAPER} is the best refinement weight", "08_ablations", comps, note=note)
 
     def beats_kd(self) -> Claim:

@@ -43,6 +43,13 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}{'es' if noun.endswith('s') else 's'}"
 
 
+def evidence_text(comparisons) -> str:
+    """``"0 wins, 3 ties, 1 loss of 4; 2 not computed"``: the counts of any list of comparisons."""
+    n = tally(comparisons)
+    head = f"{counted(n[WIN], 'win')}, {counted(n[TIE], 'tie')}, {counted(n[LOSS], 'loss')} of {n[WIN] + n[TIE] + n[LOSS]}"
+    return head + (f"; {n[MISSING]} not computed" if n[MISSING] else "")
+
+
 def verdict_of(counts: dict[str, int]) -> str:
     """The verdict scale above, from win/tie/loss counts."""
     w, t, l = counts[WIN], counts[TIE], counts[LOSS]
@@ -140,12 +147,7 @@ class Claim:
         return f"{n[WIN]}/{n[TIE]}/{n[LOSS]}"
 
     def evidence(self) -> str:
-        n = self.counts()
-        made = n[WIN] + n[TIE] + n[LOSS]
-        head = f"{counted(n[WIN], 'win')}, {counted(n[TIE], 'tie')}, {counted(n[LOSS], 'loss')} of {made}"
-        if n[MISSING]:
-            head += f"; {n[MISSING]} not computed"
-        return head
+        return evidence_text(self.comparisons)
 
 
 def effect_text(claim: Claim) -> str:

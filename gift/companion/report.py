@@ -147,8 +147,7 @@ def projected_seed_minutes(store, profile) -> str:
                 else "an unmeasured time (no short-budget seed is stored yet)")
     parts.sort()
     seeds = len(profile.student_sets) * 2 * len(profile.seeds)  # each set under its own loss and GIFT
-    minutes = f"{parts[0][0]:.0f} minutes for {parts[0][1]}" + "".join(
-        f"{' and' if i == len(parts) - 1 else ','} {m:.0f} for {name}" for i, (m, name) in enumerate(parts[1:], 1))
+    minutes = and_join([f"{parts[0][0]:.0f} minutes for {parts[0][1]}"] + [f"{m:.0f} for {name}" for m, name in parts[1:]])
     hours = and_join(f"{m * seeds / 60:.2g}" for m, _ in parts)
     return (f"about {minutes} per seed, {hours} hours of one core for the claim's {seeds} seeds of "
             f"{'each' if len(parts) > 1 else 'it'} (the median stored {sorted(profile.short_budget.values())[0]}-epoch "
